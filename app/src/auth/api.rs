@@ -1,0 +1,89 @@
+//! Server functions: thin adapters from Leptos to the services in `crate::server`.
+
+use leptos::prelude::*;
+
+use super::{LoginOutcome, LogoutScope, SignedIn, User};
+use crate::error::AuthError;
+
+/// Creates an account with the default role.
+#[server(prefix = "/api/fn", endpoint = "register")]
+pub async fn register(username: String, password: String) -> Result<User, AuthError> {
+    use crate::{policy::Role, server::*};
+    let state = app_state()?;
+    let user = users::register(&state.db, &state.hasher, username.trim(), password.into(), Role::User)
+        .await
+        .map_err(respond)?;
+    redirect_plain_form("/login?registered=1");
+    Ok(user)
+}
+
+/// Signs in: sets the token cookies and says where to go next.
+#[server(prefix = "/api/fn", endpoint = "login")]
+pub async fn login(username: String, password: String, next: Option<String>) -> Result<LoginOutcome, AuthError> {
+    use crate::{policy::safe_next, server::*};
+    let state = app_state()?;
+    let user = users::authenticate(&state.db, &state.hasher, username.trim(), password.into())
+        .await
+        .map_err(respond)?;
+    let issued = sessions::start(&state, &user, request_device()).await.map_err(respond)?;
+    set_response_cookies(cookies::set(&state.config, &issued));
+    let next = safe_next(next.as_deref());
+    redirect_plain_form(&next);
+    Ok(LoginOutcome {
+        signed_in: SignedIn { user: issued.user, access_expires_at: issued.access_expires_at },
+        next,
+    })
+}
+
+/// Signs out this session, the others, or all of them; clears the cookies.
+#[server(prefix = "/api/fn", endpoint = "logout")]
+pub async fn logout(scope: LogoutScope) -> Result<(), AuthError> {
+    use crate::server::*;
+    let state = app_state()?;
+    let authn = request_authn();
+    if scope != LogoutScope::Others {
+        set_response_cookies(cookies::clear(&state.config));
+    }
+    // Signing out with an expired or revoked token still clears the cookies.
+    if let Ok(me) = authn.principal() {
+        sessions::logout(&state, me.user_id, me.session_id, to_scope(scope)).await.map_err(respond)?;
+    }
+    redirect_plain_form("/login");
+    Ok(())
+}
+
+/// The signed-in user, or `None` for an anonymous visitor.
+#[server(prefix = "/api/fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<SignedIn>, AuthError> {
+    use crate::server::*;
+    Ok(request_authn().principal().ok().map(|p| SignedIn {
+        user: User { id: p.user_id, username: p.username.clone(), role: p.role },
+        access_expires_at: p.expires_at,
+    }))
+}
+
+#[cfg(feature = "ssr")]
+fn to_scope(scope: LogoutScope) -> crate::server::sessions::Scope {
+    use crate::server::sessions::Scope;
+    match scope {
+        LogoutScope::Local => Scope::Local,
+        LogoutScope::Others => Scope::Others,
+        LogoutScope::Global => Scope::Global,
+    }
+}
+
+/// A form posted without JavaScript expects a page back: send it to `to`.
+/// (The WASM app calls server functions with `fetch` and navigates itself.)
+#[cfg(feature = "ssr")]
+fn redirect_plain_form(to: &str) {
+    let wants_html = use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    });
+    if wants_html {
+        leptos_axum::redirect(to);
+    }
+}

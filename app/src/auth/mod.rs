@@ -1,0 +1,53 @@
+//! Authentication as a feature: the shared types, the server functions the
+//! pages call, the client-side session state and the sign-in pages.
+
+mod api;
+mod context;
+mod pages;
+
+pub use api::*;
+pub use context::{provide_auth, use_auth, AuthContext, Guard};
+pub use pages::{LoginPage, RegisterPage, SignOutButton};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::policy::Role;
+
+/// A user as the UI and the JSON API see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub role: Role,
+}
+
+/// The signed-in state the client may know: who, and when the access token
+/// expires (a non-secret time, never a token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub user: User,
+    /// Unix seconds.
+    pub access_expires_at: i64,
+}
+
+/// The answer to a successful sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginOutcome {
+    pub signed_in: SignedIn,
+    /// Where to go next: a same-site path.
+    pub next: String,
+}
+
+/// Which sessions a sign-out ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogoutScope {
+    /// This session only.
+    #[default]
+    Local,
+    /// Every other session of the user.
+    Others,
+    /// Every session of the user.
+    Global,
+}

@@ -1,0 +1,237 @@
+//! The one error type shared by the server, the JSON API and the UI.
+//!
+//! On the wire every error is `{"error": "<snake_case_code>", "message": "<human text>"}`
+//! (plus `"field"` when a single form field is at fault). The UI matches on the
+//! variants, never on the strings.
+
+use serde::{Deserialize, Serialize};
+
+/// A form field an error can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Username,
+    Password,
+    Role,
+}
+
+/// Everything that can go wrong in an authentication request, as a client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(into = "ErrorBody", from = "ErrorBody")]
+pub enum AuthError {
+    /// Unknown user, wrong password or disabled account: deliberately indistinguishable.
+    #[error("Incorrect username or password.")]
+    InvalidCredentials,
+    #[error("That username is already taken.")]
+    UsernameTaken,
+    /// Input that fails validation; `field` says which form field to mark.
+    #[error("{message}")]
+    Validation { field: Field, message: String },
+    /// A request that could not be read at all (malformed JSON, missing fields).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("You are not signed in.")]
+    TokenMissing,
+    #[error("Your access token has expired.")]
+    TokenExpired,
+    #[error("Your access token is not valid.")]
+    TokenInvalid,
+    #[error("This session has been signed out.")]
+    SessionRevoked,
+    #[error("Your session has ended. Please sign in again.")]
+    SessionExpired,
+    #[error("This refresh token was already used; the session has been signed out.")]
+    RefreshReused,
+    #[error("You do not have permission to do that.")]
+    Forbidden,
+    #[error("Not found.")]
+    NotFound,
+    #[error("Too many attempts. Try again in {retry_after} seconds.")]
+    RateLimited { retry_after: u64 },
+    #[error("The server is busy. Try again in a moment.")]
+    Busy,
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The request never reached our code (network or encoding failure).
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl AuthError {
+    /// The stable snake_case code clients switch on.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::UsernameTaken => "username_taken",
+            Self::Validation { .. } => "validation_failed",
+            Self::BadRequest(_) => "bad_request",
+            Self::TokenMissing => "token_missing",
+            Self::TokenExpired => "token_expired",
+            Self::TokenInvalid => "token_invalid",
+            Self::SessionRevoked => "session_revoked",
+            Self::SessionExpired => "session_expired",
+            Self::RefreshReused => "refresh_reused",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Busy => "busy",
+            Self::Internal => "internal",
+            Self::Transport(_) => "transport",
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    #[must_use]
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) | Self::Validation { .. } => 400,
+            Self::InvalidCredentials
+            | Self::TokenMissing
+            | Self::TokenExpired
+            | Self::TokenInvalid
+            | Self::SessionRevoked
+            | Self::SessionExpired
+            | Self::RefreshReused => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::UsernameTaken => 409,
+            Self::RateLimited { .. } => 429,
+            Self::Internal | Self::Transport(_) => 500,
+            Self::Busy => 503,
+        }
+    }
+
+    /// The form field this error belongs beside, if any.
+    #[must_use]
+    pub fn field(&self) -> Option<Field> {
+        match self {
+            Self::Validation { field, .. } => Some(*field),
+            Self::UsernameTaken => Some(Field::Username),
+            _ => None,
+        }
+    }
+
+    /// True when the caller is not (or no longer) signed in and must sign in again.
+    #[must_use]
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(
+            self,
+            Self::TokenMissing
+                | Self::TokenInvalid
+                | Self::SessionRevoked
+                | Self::SessionExpired
+                | Self::RefreshReused
+        )
+    }
+
+    /// Shorthand for a validation error.
+    #[must_use]
+    pub fn invalid(field: Field, message: impl Into<String>) -> Self {
+        Self::Validation { field, message: message.into() }
+    }
+}
+
+/// The JSON envelope every error travels in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<Field>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl From<AuthError> for ErrorBody {
+    fn from(err: AuthError) -> Self {
+        let retry_after = match err {
+            AuthError::RateLimited { retry_after } => Some(retry_after),
+            _ => None,
+        };
+        Self {
+            error: err.code().to_owned(),
+            message: err.to_string(),
+            field: err.field(),
+            retry_after,
+        }
+    }
+}
+
+impl From<ErrorBody> for AuthError {
+    fn from(body: ErrorBody) -> Self {
+        match body.error.as_str() {
+            "invalid_credentials" => Self::InvalidCredentials,
+            "username_taken" => Self::UsernameTaken,
+            "validation_failed" => Self::Validation {
+                field: body.field.unwrap_or(Field::Username),
+                message: body.message,
+            },
+            "bad_request" => Self::BadRequest(body.message),
+            "token_missing" => Self::TokenMissing,
+            "token_expired" => Self::TokenExpired,
+            "token_invalid" => Self::TokenInvalid,
+            "session_revoked" => Self::SessionRevoked,
+            "session_expired" => Self::SessionExpired,
+            "refresh_reused" => Self::RefreshReused,
+            "forbidden" => Self::Forbidden,
+            "not_found" => Self::NotFound,
+            "rate_limited" => Self::RateLimited { retry_after: body.retry_after.unwrap_or(1) },
+            "busy" => Self::Busy,
+            "internal" => Self::Internal,
+            _ => Self::Transport(body.message),
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AuthError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Args(msg) | E::Deserialization(msg) => Self::BadRequest(msg),
+            E::Request(msg) | E::Response(msg) => Self::Transport(msg),
+            other => Self::Transport(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_round_trips_through_its_json_envelope() {
+        let all = [
+            AuthError::InvalidCredentials,
+            AuthError::UsernameTaken,
+            AuthError::invalid(Field::Password, "too short"),
+            AuthError::BadRequest("bad".into()),
+            AuthError::TokenMissing,
+            AuthError::TokenExpired,
+            AuthError::TokenInvalid,
+            AuthError::SessionRevoked,
+            AuthError::SessionExpired,
+            AuthError::RefreshReused,
+            AuthError::Forbidden,
+            AuthError::NotFound,
+            AuthError::RateLimited { retry_after: 7 },
+            AuthError::Busy,
+            AuthError::Internal,
+        ];
+        for err in all {
+            let json = serde_json::to_string(&err).expect("serialises");
+            let back: AuthError = serde_json::from_str(&json).expect("deserialises");
+            assert_eq!(back, err, "{json}");
+        }
+    }
+
+    #[test]
+    fn the_envelope_has_a_code_and_a_message() {
+        let json = serde_json::to_value(AuthError::UsernameTaken).expect("serialises");
+        assert_eq!(json["error"], "username_taken");
+        assert_eq!(json["message"], "That username is already taken.");
+        assert_eq!(json["field"], "username");
+    }
+}

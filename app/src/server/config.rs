@@ -1,0 +1,260 @@
+//! Configuration, read once at start-up from the environment (and `.env` in
+//! development). Every knob is documented in the README's configuration table.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use secrecy::SecretString;
+
+/// Whether the server runs for development or production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// Argon2id cost parameters (OWASP's recommended m=19456 KiB, t=2, p=1 by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    pub m_cost_kib: u32,
+    pub t_cost: u32,
+    pub p_cost: u32,
+}
+
+/// Where the token signing key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A PKCS#8 PEM Ed25519 private key given inline (`JWT_PRIVATE_KEY`).
+    Pem(SecretString),
+    /// A PKCS#8 PEM file (`JWT_PRIVATE_KEY_FILE`).
+    File(PathBuf),
+    /// Development only: generated on first start and kept in this file.
+    Generated(PathBuf),
+}
+
+/// The whole server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub data_dir: PathBuf,
+    pub database_url: SecretString,
+    pub site_addr: SocketAddr,
+    /// The origin browsers use to reach us, e.g. `https://auth.example.com`.
+    pub public_url: String,
+    /// Whether cookies carry `Secure` (and the `__Host-`/`__Secure-` prefixes).
+    pub secure_cookies: bool,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub session_max_lifetime: Duration,
+    pub refresh_reuse_interval: Duration,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub jwt_leeway: Duration,
+    pub key_source: KeySource,
+    pub argon2: Argon2Params,
+    /// How many password hashes may run at once (defaults to the number of cores).
+    pub hash_concurrency: usize,
+    /// How many sign-ins may wait for a hashing slot before we answer 503.
+    pub hash_queue: usize,
+}
+
+/// A configuration value that could not be used; the message says which and why.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Reads the configuration from the process environment (after loading `.env` if present).
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming the variable that is missing or malformed.
+    pub fn from_env(site_addr: SocketAddr) -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth failing on.
+        if let Err(err) = dotenvy::dotenv() {
+            if !err.not_found() {
+                return Err(ConfigError(format!(".env: {err}")));
+            }
+        }
+        Self::from_lookup(site_addr, |key| std::env::var(key).ok())
+    }
+
+    /// Builds the configuration from any key lookup (the environment, or a map in tests).
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming the variable that is missing or malformed.
+    pub fn from_lookup(
+        site_addr: SocketAddr,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let mode = match get("PORTCULLIS_ENV").as_deref() {
+            None | Some("development") => Mode::Development,
+            Some("production") => Mode::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "PORTCULLIS_ENV must be `development` or `production`, not `{other}`"
+                )))
+            }
+        };
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("portcullis.db").display())
+        });
+        let public_url = get("PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{site_addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let https = public_url.starts_with("https://");
+        if !https && !public_url.starts_with("http://") {
+            return Err(ConfigError(format!("PUBLIC_URL must be an http(s) origin, not `{public_url}`")));
+        }
+        let key_source = match (get("JWT_PRIVATE_KEY"), get("JWT_PRIVATE_KEY_FILE")) {
+            (Some(pem), _) => KeySource::Pem(SecretString::from(pem)),
+            (None, Some(path)) => KeySource::File(path.into()),
+            (None, None) if mode == Mode::Development => {
+                KeySource::Generated(data_dir.join("jwt-ed25519.pem"))
+            }
+            (None, None) => {
+                return Err(ConfigError(
+                    "production mode needs a signing key: set JWT_PRIVATE_KEY_FILE or JWT_PRIVATE_KEY".into(),
+                ))
+            }
+        };
+        if mode == Mode::Production && !https && !is_loopback_url(&public_url) {
+            return Err(ConfigError(format!(
+                "production mode needs an https PUBLIC_URL (got `{public_url}`)"
+            )));
+        }
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let duration = |key: &str, default: &str| -> Result<Duration, ConfigError> {
+            let raw = get(key).unwrap_or_else(|| default.to_owned());
+            parse_duration(&raw).ok_or_else(|| {
+                ConfigError(format!("{key} must be a duration like `15m`, `5s` or `14d`, not `{raw}`"))
+            })
+        };
+        let number = |key: &str, default: u32| -> Result<u32, ConfigError> {
+            get(key).map_or(Ok(default), |raw| {
+                raw.parse().map_err(|_| ConfigError(format!("{key} must be a whole number, not `{raw}`")))
+            })
+        };
+        let config = Self {
+            mode,
+            database_url: SecretString::from(database_url),
+            site_addr,
+            secure_cookies: https,
+            access_ttl: duration("ACCESS_TOKEN_TTL", "15m")?,
+            refresh_ttl: duration("REFRESH_TOKEN_TTL", "14d")?,
+            session_max_lifetime: duration("SESSION_MAX_LIFETIME", "30d")?,
+            refresh_reuse_interval: duration("REFRESH_REUSE_INTERVAL", "10s")?,
+            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| public_url.clone()),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "portcullis".into()),
+            jwt_leeway: duration("JWT_LEEWAY", "5s")?,
+            key_source,
+            argon2: Argon2Params {
+                m_cost_kib: number("ARGON2_M_COST", 19_456)?,
+                t_cost: number("ARGON2_T_COST", 2)?,
+                p_cost: number("ARGON2_P_COST", 1)?,
+            },
+            hash_concurrency: number("HASH_CONCURRENCY", u32::try_from(cores).unwrap_or(2))? as usize,
+            hash_queue: number("HASH_QUEUE", 64)? as usize,
+            public_url,
+            data_dir,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.access_ttl.is_zero() || self.refresh_ttl.is_zero() {
+            return Err(ConfigError("token lifetimes must be longer than zero".into()));
+        }
+        if self.jwt_leeway > Duration::from_secs(30) {
+            return Err(ConfigError("JWT_LEEWAY may be at most 30s".into()));
+        }
+        if self.hash_concurrency == 0 {
+            return Err(ConfigError("HASH_CONCURRENCY must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    let host = url.trim_start_matches("http://").trim_start_matches("https://");
+    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
+}
+
+/// Parses durations such as `900`, `500ms`, `5s`, `15m`, `2h`, `14d`.
+#[must_use]
+pub fn parse_duration(raw: &str) -> Option<Duration> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let secs = |mult: u64| n.checked_mul(mult).map(Duration::from_secs);
+    match unit {
+        "" | "s" => secs(1),
+        "ms" => Some(Duration::from_millis(n)),
+        "m" => secs(60),
+        "h" => secs(3_600),
+        "d" => secs(86_400),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn addr() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 3000))
+    }
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(addr(), |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn durations_accept_the_documented_units() {
+        assert_eq!(parse_duration("15m"), Some(Duration::from_secs(900)));
+        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("14d"), Some(Duration::from_secs(14 * 86_400)));
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        for bad in ["", "m", "5 minutes", "-5s", "1.5h", "99999999999999999999d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn development_defaults_need_no_variables() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.mode, Mode::Development);
+        assert_eq!(c.access_ttl, Duration::from_secs(900));
+        assert_eq!(c.refresh_ttl, Duration::from_secs(14 * 86_400));
+        assert!(!c.secure_cookies);
+        assert!(matches!(c.key_source, KeySource::Generated(_)));
+        assert_eq!(c.argon2, Argon2Params { m_cost_kib: 19_456, t_cost: 2, p_cost: 1 });
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_key() {
+        let err = config(&[("PORTCULLIS_ENV", "production"), ("PUBLIC_URL", "https://a.example")])
+            .expect_err("no key");
+        assert!(err.to_string().contains("JWT_PRIVATE_KEY_FILE"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_duration_names_its_variable() {
+        let err = config(&[("ACCESS_TOKEN_TTL", "soon")]).expect_err("bad duration");
+        assert!(err.to_string().contains("ACCESS_TOKEN_TTL"), "{err}");
+    }
+
+    #[test]
+    fn https_public_url_turns_on_secure_cookies() {
+        let c = config(&[("PUBLIC_URL", "https://auth.example/")]).expect("valid");
+        assert!(c.secure_cookies);
+        assert_eq!(c.public_url, "https://auth.example");
+    }
+}

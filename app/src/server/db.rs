@@ -1,0 +1,41 @@
+//! Database connection and error mapping.
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use migration::{Migrator, MigratorTrait};
+use secrecy::ExposeSecret;
+
+use super::config::Config;
+use crate::error::AuthError;
+
+/// Connects (creating the SQLite file's directory if needed) and applies migrations.
+///
+/// # Errors
+/// A readable message when the database cannot be reached or migrated.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, String> {
+    let url = config.database_url.expose_secret();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.sqlx_logging(false).max_connections(if url.starts_with("sqlite:") { 8 } else { 16 });
+    let db = Database::connect(options)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    if url.starts_with("sqlite:") {
+        // WAL lets readers proceed during a write (sqlx already sets a busy timeout
+        // and foreign keys on every connection); it is a property of the file.
+        db.execute_unprepared("PRAGMA journal_mode=WAL")
+            .await
+            .map_err(|e| format!("cannot switch SQLite to WAL: {e}"))?;
+    }
+    Migrator::up(&db, None).await.map_err(|e| format!("migrations failed: {e}"))?;
+    Ok(db)
+}
+
+/// Logs a database failure once, here at the boundary, and hides it behind a generic error.
+#[must_use]
+pub fn db_err(err: DbErr) -> AuthError {
+    tracing::error!(%err, "database error");
+    AuthError::Internal
+}

@@ -1,0 +1,193 @@
+//! Access tokens: short-lived EdDSA JWTs carrying the user, role and session id.
+
+use std::time::Duration;
+
+use jsonwebtoken::{decode, decode_header, encode, errors::ErrorKind, Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::keys::SigningKeyPair;
+use crate::{error::AuthError, policy::Role};
+
+/// Tokens longer than this are refused before any decoding.
+pub const MAX_TOKEN_BYTES: usize = 4096;
+/// The JOSE `typ` of our access tokens (RFC 9068).
+const ACCESS_TYP: &str = "at+jwt";
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: Uuid,
+    pub sid: Uuid,
+    pub name: String,
+    pub role: String,
+    /// Token kind: always `access`; other kinds are never accepted here.
+    pub typ: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+}
+
+/// Who is calling, as proven by a verified access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub username: String,
+    pub role: Role,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// Signs and verifies access tokens.
+pub struct TokenService {
+    key: SigningKeyPair,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+    validation: Validation,
+}
+
+impl TokenService {
+    /// Builds the service around a loaded key.
+    #[must_use]
+    pub fn new(key: SigningKeyPair, issuer: String, audience: String, ttl: Duration, leeway: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[issuer.as_str()]);
+        validation.set_audience(&[audience.as_str()]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = leeway.as_secs();
+        Self { key, issuer, audience, ttl, validation }
+    }
+
+    /// The key id of the signing key.
+    #[must_use]
+    pub fn kid(&self) -> &str {
+        &self.key.kid
+    }
+
+    /// The public key (JWK `x`, base64url).
+    #[must_use]
+    pub fn public_x(&self) -> &str {
+        &self.key.public_x
+    }
+
+    /// Issues an access token; returns it with its expiry (unix seconds).
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] if signing fails.
+    pub fn issue(&self, user_id: Uuid, session_id: Uuid, username: &str, role: Role, now: i64) -> Result<(String, i64), AuthError> {
+        let exp = now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: user_id,
+            sid: session_id,
+            name: username.to_owned(),
+            role: role.as_str().to_owned(),
+            typ: "access".to_owned(),
+            iat: now,
+            nbf: now,
+            exp,
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.key.kid.clone());
+        header.typ = Some(ACCESS_TYP.to_owned());
+        let token = encode(&header, &claims, &self.key.encoding).map_err(|err| {
+            tracing::error!(%err, "signing an access token failed");
+            AuthError::Internal
+        })?;
+        Ok((token, exp))
+    }
+
+    /// Verifies an access token: size, algorithm, key id, signature, `iss`, `aud`,
+    /// `exp`, `nbf`, `iat` and the token kind.
+    ///
+    /// # Errors
+    /// [`AuthError::TokenExpired`] for an expired token, [`AuthError::TokenInvalid`] for anything else.
+    pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::TokenInvalid);
+        }
+        let header = decode_header(token).map_err(|_| AuthError::TokenInvalid)?;
+        if header.alg != Algorithm::EdDSA
+            || header.kid.as_deref() != Some(self.key.kid.as_str())
+            || header.typ.as_deref() != Some(ACCESS_TYP)
+        {
+            return Err(AuthError::TokenInvalid);
+        }
+        let data = decode::<AccessClaims>(token, &self.key.decoding, &self.validation).map_err(|err| {
+            match err.kind() {
+                ErrorKind::ExpiredSignature => AuthError::TokenExpired,
+                _ => AuthError::TokenInvalid,
+            }
+        })?;
+        let claims = data.claims;
+        let role = Role::parse(&claims.role).ok_or(AuthError::TokenInvalid)?;
+        if claims.typ != "access" || claims.iat > claims.exp {
+            return Err(AuthError::TokenInvalid);
+        }
+        Ok(Principal {
+            user_id: claims.sub,
+            session_id: claims.sid,
+            username: claims.name,
+            role,
+            expires_at: claims.exp,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{config::KeySource, keys};
+
+    fn service(ttl: u64) -> TokenService {
+        let dir = std::env::temp_dir().join(format!("portcullis-tok-{}", Uuid::new_v4()));
+        let key = keys::load(&KeySource::Generated(dir.join("k.pem"))).expect("key");
+        TokenService::new(key, "iss".into(), "aud".into(), Duration::from_secs(ttl), Duration::from_secs(0))
+    }
+
+    fn now() -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+
+    #[test]
+    fn an_issued_token_verifies_to_its_principal() {
+        let s = service(60);
+        let (user, sid) = (Uuid::new_v4(), Uuid::new_v4());
+        let (token, exp) = s.issue(user, sid, "alice", Role::Admin, now()).expect("issue");
+        let p = s.verify(&token).expect("verify");
+        assert_eq!((p.user_id, p.session_id, p.role, p.expires_at), (user, sid, Role::Admin, exp));
+        assert_eq!(p.username, "alice");
+    }
+
+    #[test]
+    fn an_expired_token_says_so() {
+        let s = service(60);
+        let (token, _) = s.issue(Uuid::new_v4(), Uuid::new_v4(), "a", Role::User, now() - 3_600).expect("issue");
+        assert_eq!(s.verify(&token), Err(AuthError::TokenExpired));
+    }
+
+    #[test]
+    fn a_token_from_another_key_is_invalid() {
+        let (a, b) = (service(60), service(60));
+        let (token, _) = a.issue(Uuid::new_v4(), Uuid::new_v4(), "a", Role::User, now()).expect("issue");
+        assert_eq!(b.verify(&token), Err(AuthError::TokenInvalid));
+    }
+
+    #[test]
+    fn tampered_oversized_and_garbage_tokens_are_invalid() {
+        let s = service(60);
+        let (token, _) = s.issue(Uuid::new_v4(), Uuid::new_v4(), "a", Role::User, now()).expect("issue");
+        let mut tampered = token.clone();
+        tampered.pop();
+        tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+        for bad in [tampered, "x".repeat(MAX_TOKEN_BYTES + 1), "a.b.c".into(), String::new()] {
+            assert_eq!(s.verify(&bad), Err(AuthError::TokenInvalid));
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Users: registration, credential checks and the rules for names and passwords.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use super::{db::db_err, entity::user, password::PasswordHasher};
+use crate::{
+    auth::User,
+    error::{AuthError, Field},
+    policy::Role,
+};
+
+/// Passwords shorter than this are refused.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Passwords longer than this (in bytes) are refused, never truncated.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Checks a username and returns its canonical (lower-case) key.
+///
+/// # Errors
+/// [`AuthError::Validation`] naming what is wrong.
+pub fn username_key(username: &str) -> Result<String, AuthError> {
+    let len = username.chars().count();
+    if !(3..=32).contains(&len) {
+        return Err(AuthError::invalid(Field::Username, "Usernames are 3 to 32 characters long."));
+    }
+    if !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        return Err(AuthError::invalid(
+            Field::Username,
+            "Usernames may use letters, digits, '.', '-' and '_' only.",
+        ));
+    }
+    Ok(username.to_ascii_lowercase())
+}
+
+/// Checks a new password against the policy.
+///
+/// # Errors
+/// [`AuthError::Validation`] naming what is wrong.
+pub fn check_password(password: &str) -> Result<(), AuthError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AuthError::invalid(Field::Password, "Passwords may be at most 1024 bytes long."));
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AuthError::invalid(Field::Password, "Passwords need at least 8 characters."));
+    }
+    Ok(())
+}
+
+/// Creates a user with the default role.
+///
+/// # Errors
+/// Validation errors, [`AuthError::UsernameTaken`], or [`AuthError::Internal`].
+#[tracing::instrument(skip(db, hasher, password))]
+pub async fn register(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    username: &str,
+    password: SecretString,
+    role: Role,
+) -> Result<User, AuthError> {
+    let key = username_key(username)?;
+    check_password(password.expose_secret())?;
+    if find_by_key(db, &key).await?.is_some() {
+        return Err(AuthError::UsernameTaken);
+    }
+    let hash = hasher.hash(password).await?;
+    let model = user::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        username: Set(username.to_owned()),
+        username_key: Set(key),
+        password_hash: Set(hash),
+        role: Set(role.as_str().to_owned()),
+        disabled: Set(false),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .map_err(|err| match err.sql_err() {
+        // Two registrations raced past the check above: the unique index decides.
+        Some(SqlErr::UniqueConstraintViolation(_)) => AuthError::UsernameTaken,
+        _ => db_err(err),
+    })?;
+    tracing::info!(user_id = %model.id, "user registered");
+    Ok(view(&model))
+}
+
+/// Checks a username and password. Unknown users, wrong passwords and disabled
+/// accounts all get [`AuthError::InvalidCredentials`] after the same argon2 work.
+///
+/// # Errors
+/// [`AuthError::InvalidCredentials`], [`AuthError::Busy`] or [`AuthError::Internal`].
+#[tracing::instrument(skip(db, hasher, password))]
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    username: &str,
+    password: SecretString,
+) -> Result<user::Model, AuthError> {
+    if password.expose_secret().len() > MAX_PASSWORD_BYTES {
+        return Err(AuthError::InvalidCredentials);
+    }
+    let found = match username_key(username) {
+        Ok(key) => find_by_key(db, &key).await?,
+        Err(_) => None,
+    };
+    let stored = found.as_ref().map(|u| u.password_hash.clone());
+    let verified = hasher.verify(password, stored).await?;
+    match found {
+        Some(user) if verified && !user.disabled => {
+            tracing::info!(user_id = %user.id, "sign-in succeeded");
+            Ok(user)
+        }
+        _ => {
+            tracing::info!(known_user = found.is_some(), "sign-in failed");
+            Err(AuthError::InvalidCredentials)
+        }
+    }
+}
+
+/// Looks a user up by id.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<user::Model>, AuthError> {
+    user::Entity::find_by_id(id).one(db).await.map_err(db_err)
+}
+
+/// Looks a user up by the lower-cased username.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn find_by_key(db: &DatabaseConnection, key: &str) -> Result<Option<user::Model>, AuthError> {
+    user::Entity::find()
+        .filter(user::Column::UsernameKey.eq(key))
+        .one(db)
+        .await
+        .map_err(db_err)
+}
+
+/// The public view of a user row.
+#[must_use]
+pub fn view(model: &user::Model) -> User {
+    User {
+        id: model.id,
+        username: model.username.clone(),
+        role: Role::parse(&model.role).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_case_insensitive_and_restricted() {
+        assert_eq!(username_key("Alice_01").expect("valid"), "alice_01");
+        for bad in ["ab", "a b c", "ålice", "x".repeat(33).as_str(), "<script>"] {
+            assert!(username_key(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_have_a_floor_and_a_ceiling_and_are_never_truncated() {
+        assert!(check_password("1234567").is_err());
+        assert!(check_password("12345678").is_ok());
+        assert!(check_password(&"a".repeat(1024)).is_ok());
+        assert!(check_password(&"a".repeat(1025)).is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! Database schema for Portcullis, applied at start-up (`Migrator::up`).
+//!
+//! The same migrations run on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_users;
+mod m20261123_000002_sessions;
+
+/// All migrations, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_users::Migration),
+            Box::new(m20261123_000002_sessions::Migration),
+        ]
+    }
+}
