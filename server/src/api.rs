@@ -8,7 +8,7 @@ use app::{
     server::{cookies, middleware::device, sessions, users, AppState, Authn},
 };
 use axum::{
-    extract::{rejection::JsonRejection, ConnectInfo, FromRequest, Request, State},
+    extract::{rejection::JsonRejection, ConnectInfo, FromRequest, Path, Request, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Extension, Json,
@@ -93,9 +93,16 @@ pub async fn refresh(
 pub async fn logout(
     State(state): State<AppState>,
     Extension(authn): Extension<Authn>,
-    body: Option<ApiJson<LogoutRequest>>,
+    body: axum::body::Bytes,
 ) -> Result<Response, AuthError> {
-    let scope = body.map(|ApiJson(b)| b.scope).unwrap_or_default();
+    // The body is optional: an empty one means `{"scope": "local"}`.
+    let scope = if body.iter().all(u8::is_ascii_whitespace) {
+        LogoutScope::Local
+    } else {
+        serde_json::from_slice::<LogoutRequest>(&body)
+            .map_err(|e| AuthError::BadRequest(format!("The JSON body is not a logout request: {e}")))?
+            .scope
+    };
     let me = authn.principal()?;
     let scope = match scope {
         LogoutScope::Local => sessions::Scope::Local,
@@ -115,6 +122,28 @@ pub async fn logout(
 pub async fn me(Extension(authn): Extension<Authn>) -> Result<Json<User>, AuthError> {
     let me = authn.principal()?;
     Ok(Json(User { id: me.user_id, username: me.username.clone(), role: me.role }))
+}
+
+/// `GET /api/auth/sessions` → `{"sessions": [{id, created_at, last_used_at, user_agent, ip, current}]}`.
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    Extension(authn): Extension<Authn>,
+) -> Result<Json<serde_json::Value>, AuthError> {
+    let me = authn.principal()?;
+    let sessions = sessions::describe(&state, me.user_id, me.session_id).await?;
+    Ok(Json(serde_json::json!({ "sessions": sessions })))
+}
+
+/// `DELETE /api/auth/sessions/{id}` → 204: signs that device out.
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    Extension(authn): Extension<Authn>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AuthError> {
+    let me = authn.principal()?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AuthError::NotFound)?;
+    sessions::revoke_own(&state, me.user_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Unknown `/api/...` paths answer with the JSON envelope too.

@@ -9,7 +9,7 @@ use app::{
 };
 use axum::{
     middleware::from_fn_with_state,
-    routing::{get, post},
+    routing::{delete, get, post},
     Router,
 };
 use leptos::prelude::provide_context;
@@ -33,6 +33,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/login", post(api::login))
         .route("/api/auth/refresh", post(api::refresh))
         .route("/api/auth/logout", post(api::logout))
+        .route("/api/auth/sessions", get(api::list_sessions))
+        .route("/api/auth/sessions/{id}", delete(api::revoke_session))
         .route("/api/me", get(api::me))
         .route("/api/{*rest}", get(api::not_found).post(api::not_found));
     Router::new()

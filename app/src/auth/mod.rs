@@ -51,3 +51,17 @@ pub enum LogoutScope {
     /// Every session of the user.
     Global,
 }
+
+/// One of the user's sessions (a signed-in device), as listed on the Sessions page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: Uuid,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub last_used_at: String,
+    pub user_agent: String,
+    pub ip: String,
+    /// True for the session making the request.
+    pub current: bool,
+}

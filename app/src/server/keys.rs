@@ -5,7 +5,7 @@ use std::{fs, io::Write, path::Path};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use ed25519_dalek::{
-    pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding},
+    pkcs8::{spki::der::pem::LineEnding, DecodePrivateKey, EncodePrivateKey},
     SigningKey,
 };
 use jsonwebtoken::{DecodingKey, EncodingKey};

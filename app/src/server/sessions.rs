@@ -24,7 +24,10 @@ use super::{
     state::AppState,
     users,
 };
-use crate::{auth::User, error::AuthError};
+use crate::{
+    auth::{SessionInfo, User},
+    error::AuthError,
+};
 
 /// What we record about the device a session was started from.
 #[derive(Debug, Clone, Default)]
@@ -227,6 +230,38 @@ pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<session::Model>
         .all(&state.db)
         .await
         .map_err(db_err)
+}
+
+/// The caller's sessions as the UI lists them, the current one marked.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn describe(state: &AppState, user_id: Uuid, current: Uuid) -> Result<Vec<SessionInfo>, AuthError> {
+    Ok(list(state, user_id)
+        .await?
+        .into_iter()
+        .map(|s| SessionInfo {
+            id: s.id,
+            created_at: s.created_at.to_rfc3339(),
+            last_used_at: s.last_used_at.to_rfc3339(),
+            user_agent: s.user_agent,
+            ip: s.ip,
+            current: s.id == current,
+        })
+        .collect())
+}
+
+/// Revokes one of the user's own live sessions.
+///
+/// # Errors
+/// [`AuthError::NotFound`] when the session is not one of the user's live sessions.
+pub async fn revoke_own(state: &AppState, user_id: Uuid, session_id: Uuid) -> Result<(), AuthError> {
+    if !list(state, user_id).await?.iter().any(|s| s.id == session_id) {
+        return Err(AuthError::NotFound);
+    }
+    revoke(state, &[session_id], "revoked_by_user").await?;
+    tracing::info!(%user_id, %session_id, "session revoked by its user");
+    Ok(())
 }
 
 async fn live_ids(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>, AuthError> {

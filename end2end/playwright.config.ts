@@ -1,0 +1,45 @@
+import { defineConfig } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+// The real server binary (built by `cargo leptos build`) on a fresh SQLite file.
+const root = resolve(__dirname, '..');
+const port = Number(process.env.E2E_PORT ?? 3107);
+const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-e2e-'));
+export const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  retries: 0,
+  workers: 1,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `${join(root, 'target', 'debug', 'server')}`,
+    cwd: root,
+    url: `${baseURL}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      LEPTOS_CONFIG: join(root, 'Leptos.toml'),
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      DATA_DIR: dataDir,
+      ACCESS_TOKEN_TTL: process.env.ACCESS_TOKEN_TTL ?? '15m',
+      RUST_LOG: 'warn',
+    },
+  },
+});
