@@ -17,7 +17,7 @@ use leptos_router::{
     path,
 };
 
-use auth::{provide_auth, use_auth, LoginPage, RegisterPage, SignOutButton};
+use auth::{provide_auth, use_auth, LoginPage, RegisterPage, SessionsPage, SignOutButton};
 use pages::{DashboardPage, HomePage, NotFound};
 
 /// The HTML document the server renders around the app.
@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/register") view=RegisterPage />
                     <Route path=path!("/dashboard") view=DashboardPage />
+                    <Route path=path!("/sessions") view=SessionsPage />
                 </Routes>
             </main>
         </Router>
@@ -73,6 +74,7 @@ fn Header() -> impl IntoView {
                     Some(s) => view! {
                         <nav class="menu">
                             <a href="/dashboard">"Dashboard"</a>
+                            <a href="/sessions">"Sessions"</a>
                             <span class="who" data-testid="who">{s.user.username.clone()}</span>
                             <SignOutButton />
                         </nav>

@@ -62,6 +62,47 @@ pub async fn current_user() -> Result<Option<SignedIn>, AuthError> {
     }))
 }
 
+/// Rotates the refresh cookie and issues a new access token.
+#[server(prefix = "/api/fn", endpoint = "refresh")]
+pub async fn refresh_session() -> Result<SignedIn, AuthError> {
+    use crate::server::*;
+    let state = app_state()?;
+    let parts = use_context::<http::request::Parts>().ok_or(AuthError::Internal)?;
+    let token = cookies::read(&parts.headers, cookies::names(&state.config).1).ok_or_else(|| respond(AuthError::TokenMissing))?;
+    match sessions::refresh(&state, token, request_device()).await {
+        Ok(issued) => {
+            set_response_cookies(cookies::set(&state.config, &issued));
+            Ok(SignedIn { user: issued.user, access_expires_at: issued.access_expires_at })
+        }
+        Err(err) => {
+            if err.needs_sign_in() {
+                set_response_cookies(cookies::clear(&state.config));
+            }
+            Err(respond(err))
+        }
+    }
+}
+
+/// The caller's signed-in devices.
+#[server(prefix = "/api/fn", endpoint = "list_sessions")]
+pub async fn list_sessions() -> Result<Vec<super::SessionInfo>, AuthError> {
+    use crate::server::*;
+    let state = app_state()?;
+    let authn = request_authn();
+    let me = authn.principal().map_err(respond)?;
+    sessions::describe(&state, me.user_id, me.session_id).await.map_err(respond)
+}
+
+/// Signs one of the caller's devices out.
+#[server(prefix = "/api/fn", endpoint = "revoke_session")]
+pub async fn revoke_session(id: uuid::Uuid) -> Result<(), AuthError> {
+    use crate::server::*;
+    let state = app_state()?;
+    let authn = request_authn();
+    let me = authn.principal().map_err(respond)?;
+    sessions::revoke_own(&state, me.user_id, id).await.map_err(respond)
+}
+
 #[cfg(feature = "ssr")]
 fn to_scope(scope: LogoutScope) -> crate::server::sessions::Scope {
     use crate::server::sessions::Scope;

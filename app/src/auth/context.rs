@@ -29,6 +29,19 @@ impl AuthContext {
 pub fn provide_auth() {
     let state = Resource::new(|| (), |()| current_user());
     provide_context(AuthContext { state });
+    // In the browser, start the silent-refresh keeper once the state is known.
+    #[cfg(feature = "hydrate")]
+    {
+        let started = StoredValue::new(false);
+        Effect::new(move |_| {
+            if let Some(result) = state.get() {
+                if !started.get_value() {
+                    started.set_value(true);
+                    super::keeper::start(result.ok().flatten());
+                }
+            }
+        });
+    }
 }
 
 /// The auth state provided by `App`.

@@ -3,11 +3,14 @@
 
 mod api;
 mod context;
+pub mod keeper;
 mod pages;
+mod sessions_page;
 
 pub use api::*;
 pub use context::{provide_auth, use_auth, AuthContext, Guard};
 pub use pages::{LoginPage, RegisterPage, SignOutButton};
+pub use sessions_page::SessionsPage;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::{Login, Logout, Register};
+use super::{keeper, Login, Logout, Register};
 use crate::error::{AuthError, Field};
 
 /// The message for `field`, when the error belongs beside it.
@@ -33,9 +33,12 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let registered = move || query.read().get("registered").is_some();
+    let ended = move || query.read().get("ended").is_some();
     let error = move || action.value().get().and_then(Result::err);
     Effect::new(move |_| {
         if let Some(Ok(outcome)) = action.value().get() {
+            keeper::remember(&outcome.signed_in);
+            keeper::announce(true);
             hard_navigate(&outcome.next);
         }
     });
@@ -44,6 +47,9 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Sign in"</h1>
             <Show when=registered>
                 <p class="notice" role="status">"Your account is ready. Sign in to continue."</p>
+            </Show>
+            <Show when=ended>
+                <p class="notice warn" role="status">"Your session has ended. Please sign in again."</p>
             </Show>
             <ActionForm action=action attr:class="form" attr:novalidate="">
                 <input type="hidden" name="next" value=next />
@@ -104,6 +110,7 @@ pub fn SignOutButton() -> impl IntoView {
     let action = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         if action.value().get().is_some() {
+            keeper::announce(false);
             hard_navigate("/login");
         }
     });

@@ -1,0 +1,199 @@
+//! Silent refresh in the browser.
+//!
+//! The app never sees a token. It knows only when its access token expires (a
+//! time returned by sign-in and refresh) and keeps that in `localStorage`, shared
+//! by all tabs. A one-second tick refreshes ahead of expiry; a short-lived lock
+//! in `localStorage` lets one tab refresh at a time (a lock older than
+//! `LOCK_MS` is ignored, so a closed or frozen tab cannot wedge the others), and
+//! the others pick up the new cookies and the new expiry through storage events.
+//! Signing in or out writes an event key that every other tab reacts to.
+
+use super::SignedIn;
+use crate::error::AuthError;
+
+/// localStorage key of the shared expiry (`{"exp": unix_s, "ttl": s}`): never a token.
+pub const EXPIRY_KEY: &str = "portcullis.expiry";
+/// localStorage key of the refresh lock (`"<tab>:<until_ms>"`).
+pub const LOCK_KEY: &str = "portcullis.refresh-lock";
+/// localStorage key written on sign-in and sign-out (`"in:<ms>"` / `"out:<ms>"`).
+pub const EVENT_KEY: &str = "portcullis.auth-event";
+/// How long a tab may hold the refresh lock.
+pub const LOCK_MS: f64 = 8_000.0;
+
+/// When, given an expiry and the token's lifetime (seconds), a refresh is due:
+/// a quarter of the lifetime early, at least two seconds, at most two minutes.
+#[must_use]
+pub fn refresh_due_at(exp: i64, ttl: i64) -> i64 {
+    exp - (ttl / 4).clamp(2, 120)
+}
+
+/// Whether an error from a call means the access token only needs refreshing.
+#[must_use]
+pub fn is_expired(err: &AuthError) -> bool {
+    matches!(err, AuthError::TokenExpired)
+}
+
+#[cfg(feature = "hydrate")]
+pub use client::*;
+
+/// On the server there is nothing to remember or announce.
+#[cfg(not(feature = "hydrate"))]
+pub fn remember(_signed_in: &SignedIn) {}
+
+/// On the server there is nothing to remember or announce.
+#[cfg(not(feature = "hydrate"))]
+pub fn announce(_signed_in: bool) {}
+
+#[cfg(feature = "hydrate")]
+mod client {
+    use std::{cell::Cell, future::Future, rc::Rc};
+
+    use gloo_storage::{LocalStorage, Storage};
+    use leptos::prelude::*;
+    use serde::{Deserialize, Serialize};
+    use wasm_bindgen::{closure::Closure, JsCast};
+
+    use super::*;
+    use crate::auth::refresh_session;
+
+    #[derive(Serialize, Deserialize, Clone, Copy)]
+    struct Expiry {
+        exp: i64,
+        ttl: i64,
+    }
+
+    thread_local! {
+        static IN_FLIGHT: Cell<bool> = const { Cell::new(false) };
+        static TAB_ID: String = format!("{:x}", (js_sys::Math::random() * 1e12) as u64);
+    }
+
+    fn now_ms() -> f64 {
+        js_sys::Date::now()
+    }
+
+    /// Records the expiry of a fresh access token for every tab.
+    pub fn remember(signed_in: &SignedIn) {
+        let now = (now_ms() / 1000.0) as i64;
+        let ttl = (signed_in.access_expires_at - now).max(1);
+        let _ = LocalStorage::set(EXPIRY_KEY, Expiry { exp: signed_in.access_expires_at, ttl });
+    }
+
+    /// Tells the other tabs that this one signed in or out.
+    pub fn announce(signed_in: bool) {
+        let value = format!("{}:{}", if signed_in { "in" } else { "out" }, now_ms());
+        let _ = LocalStorage::set(EVENT_KEY, value);
+        if !signed_in {
+            LocalStorage::delete(EXPIRY_KEY);
+        }
+    }
+
+    /// Sends the browser to the sign-in page with a notice that the session ended.
+    pub fn session_ended() {
+        LocalStorage::delete(EXPIRY_KEY);
+        let path = window().location().pathname().unwrap_or_default();
+        let _ = window().location().set_href(&crate::policy::login_url(&path).replace("/login?", "/login?ended=1&"));
+    }
+
+    fn try_lock() -> bool {
+        let me = TAB_ID.with(Clone::clone);
+        let held = LocalStorage::get::<String>(LOCK_KEY).ok().and_then(|v| {
+            let (owner, until) = v.split_once(':')?;
+            Some((owner.to_owned(), until.parse::<f64>().ok()?))
+        });
+        match held {
+            Some((owner, until)) if owner != me && until > now_ms() => false,
+            _ => LocalStorage::set(LOCK_KEY, format!("{me}:{}", now_ms() + LOCK_MS)).is_ok(),
+        }
+    }
+
+    fn unlock() {
+        LocalStorage::delete(LOCK_KEY);
+    }
+
+    /// Refreshes now (one refresh in flight per tab). Returns false if the session ended.
+    pub async fn refresh_now() -> bool {
+        if IN_FLIGHT.with(|f| f.replace(true)) {
+            // Another call in this tab is refreshing: wait for it.
+            while IN_FLIGHT.with(Cell::get) {
+                gloo_timers::future::TimeoutFuture::new(50).await;
+            }
+            return true;
+        }
+        let result = refresh_session().await;
+        IN_FLIGHT.with(|f| f.set(false));
+        unlock();
+        match result {
+            Ok(signed_in) => {
+                remember(&signed_in);
+                true
+            }
+            Err(err) if err.needs_sign_in() => {
+                session_ended();
+                false
+            }
+            // A network blip: the next tick tries again.
+            Err(_) => true,
+        }
+    }
+
+    /// Runs a server call; after a `token_expired` answer, refreshes once and retries.
+    pub async fn with_refresh<T, F, Fut>(call: F) -> Result<T, AuthError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, AuthError>>,
+    {
+        match call().await {
+            Err(err) if is_expired(&err) => {
+                if refresh_now().await {
+                    call().await
+                } else {
+                    Err(err)
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn tick() {
+        let Ok(expiry) = LocalStorage::get::<Expiry>(EXPIRY_KEY) else { return };
+        let now = (now_ms() / 1000.0) as i64;
+        if now >= refresh_due_at(expiry.exp, expiry.ttl) && !IN_FLIGHT.with(Cell::get) && try_lock() {
+            refresh_now().await;
+        }
+    }
+
+    /// Starts the keeper for a signed-in page: the tick, the visibility check and
+    /// the cross-tab listener. Call once after hydration.
+    pub fn start(signed_in: Option<SignedIn>) {
+        if let Some(s) = &signed_in {
+            let known = LocalStorage::get::<Expiry>(EXPIRY_KEY).map(|e| e.exp).unwrap_or(0);
+            if s.access_expires_at > known {
+                remember(s);
+            }
+            let _ = set_interval_with_handle(|| leptos::task::spawn_local(tick()), std::time::Duration::from_secs(1));
+            let on_visible = Closure::<dyn Fn()>::new(|| {
+                if document().visibility_state() == web_sys::VisibilityState::Visible {
+                    leptos::task::spawn_local(tick());
+                }
+            });
+            let _ = document()
+                .add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
+            on_visible.forget();
+        }
+        let was_signed_in = Rc::new(signed_in.is_some());
+        let handle = window_event_listener(leptos::ev::storage, move |ev| {
+            if ev.key().as_deref() != Some(EVENT_KEY) {
+                return;
+            }
+            let value = ev.new_value().unwrap_or_default();
+            let location = window().location();
+            if value.starts_with("out:") && *was_signed_in {
+                let path = location.pathname().unwrap_or_default();
+                let _ = location.set_href(&crate::policy::login_url(&path));
+            } else if value.starts_with("in:") && !*was_signed_in {
+                let _ = location.reload();
+            }
+        });
+        std::mem::forget(handle);
+    }
+}

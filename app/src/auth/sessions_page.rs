@@ -1,0 +1,89 @@
+//! `/sessions`: the user's signed-in devices, each of which can be signed out.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "hydrate")]
+use super::keeper;
+use super::{list_sessions, revoke_session, Guard, SessionInfo};
+use crate::error::AuthError;
+
+async fn load() -> Result<Vec<SessionInfo>, AuthError> {
+    #[cfg(feature = "hydrate")]
+    return keeper::with_refresh(list_sessions).await;
+    #[cfg(not(feature = "hydrate"))]
+    list_sessions().await
+}
+
+async fn revoke(id: uuid::Uuid) -> Result<(), AuthError> {
+    #[cfg(feature = "hydrate")]
+    return keeper::with_refresh(move || revoke_session(id)).await;
+    #[cfg(not(feature = "hydrate"))]
+    revoke_session(id).await
+}
+
+/// `/sessions`
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let sessions = LocalResource::new(move || {
+        version.track();
+        load()
+    });
+    let revoke_action = Action::new_local(|id: &uuid::Uuid| revoke(*id));
+    Effect::new(move |_| {
+        if revoke_action.value().get().is_some() {
+            version.update(|v| *v += 1);
+        }
+    });
+    view! {
+        <Guard path="/sessions">
+            <section class="card wide">
+                <h1>"Your sessions"</h1>
+                <p class="aside">"Every device signed in to your account. Sign out any you do not recognise."</p>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || sessions.get().map(|result| match result {
+                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="sessions" data-testid="sessions">
+                                {list.into_iter().map(|s| {
+                                    let id = s.id;
+                                    view! {
+                                        <li data-session=id.to_string()>
+                                            <div>
+                                                <strong>{device_name(&s.user_agent)}</strong>
+                                                {s.current.then(|| view! { <span class="badge">"This device"</span> })}
+                                                <div class="aside">{format!("{} · last active {}", s.ip, short_time(&s.last_used_at))}</div>
+                                            </div>
+                                            {(!s.current).then(|| view! {
+                                                <button class="secondary" on:click=move |_| { revoke_action.dispatch(id); }>
+                                                    "Sign out"
+                                                </button>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    })}
+                </Transition>
+            </section>
+        </Guard>
+    }
+}
+
+/// A readable name for a user agent string.
+fn device_name(user_agent: &str) -> String {
+    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/", "curl/", "reqwest"]
+        .into_iter()
+        .find(|b| user_agent.contains(b))
+        .map_or("Unknown browser", |b| b.trim_end_matches('/'));
+    let os = ["Windows", "Mac OS X", "Android", "iPhone", "Linux"]
+        .into_iter()
+        .find(|o| user_agent.contains(o))
+        .unwrap_or("unknown system");
+    format!("{browser} on {os}")
+}
+
+fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..16).map_or_else(|| rfc3339.to_owned(), |t| t.replace('T', " "))
+}
