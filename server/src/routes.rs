@@ -8,7 +8,11 @@ use app::{
     shell, App,
 };
 use axum::{
-    middleware::from_fn_with_state,
+    body::Body,
+    extract::Request,
+    http::StatusCode,
+    middleware::{from_fn, from_fn_with_state, Next},
+    response::Response,
     routing::{delete, get, post},
     Router,
 };
@@ -44,10 +48,29 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(from_fn(server_fn_status))
         .layer(from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Server functions whose arguments cannot be decoded fail inside leptos before
+/// our code runs, and leptos answers those with 500. Their body is already our
+/// JSON error envelope, so give them the status that envelope names (400).
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/fn/");
+    let response = next.run(req).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    if let Ok(envelope) = serde_json::from_slice::<app::error::ErrorBody>(&bytes) {
+        let status = app::error::AuthError::from(envelope).status_code();
+        parts.status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Background upkeep: forget revocations no live token can need.
