@@ -38,7 +38,8 @@ export default defineConfig({
       LEPTOS_CONFIG: join(root, 'Leptos.toml'),
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       DATA_DIR: dataDir,
-      ACCESS_TOKEN_TTL: process.env.ACCESS_TOKEN_TTL ?? '15m',
+      // 5 s access tokens: every browser test runs through many refreshes.
+      ACCESS_TOKEN_TTL: process.env.ACCESS_TOKEN_TTL ?? '5s',
       RUST_LOG: 'warn',
     },
   },

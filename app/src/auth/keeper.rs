@@ -185,7 +185,9 @@ mod client {
             if ev.key().as_deref() != Some(EVENT_KEY) {
                 return;
             }
+            // gloo-storage stores values as JSON: the string arrives quoted.
             let value = ev.new_value().unwrap_or_default();
+            let value = value.trim_matches('"');
             let location = window().location();
             if value.starts_with("out:") && *was_signed_in {
                 let path = location.pathname().unwrap_or_default();
