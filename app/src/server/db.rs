@@ -1,6 +1,8 @@
 //! Database connection and error mapping.
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait,
+};
 use migration::{Migrator, MigratorTrait};
 use secrecy::ExposeSecret;
 
@@ -29,8 +31,20 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, String> {
             .await
             .map_err(|e| format!("cannot switch SQLite to WAL: {e}"))?;
     }
-    Migrator::up(&db, None).await.map_err(|e| format!("migrations failed: {e}"))?;
+    migrate(&db).await.map_err(|e| format!("migrations failed: {e}"))?;
     Ok(db)
+}
+
+/// Applies pending migrations. On PostgreSQL they run inside a transaction that
+/// first takes an advisory lock, so instances starting together migrate one at a time.
+async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SELECT pg_advisory_xact_lock(7243110521)").await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// Logs a database failure once, here at the boundary, and hides it behind a generic error.
