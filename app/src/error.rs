@@ -128,7 +128,10 @@ impl AuthError {
     /// Shorthand for a validation error.
     #[must_use]
     pub fn invalid(field: Field, message: impl Into<String>) -> Self {
-        Self::Validation { field, message: message.into() }
+        Self::Validation {
+            field,
+            message: message.into(),
+        }
     }
 }
 
@@ -176,7 +179,9 @@ impl From<ErrorBody> for AuthError {
             "refresh_reused" => Self::RefreshReused,
             "forbidden" => Self::Forbidden,
             "not_found" => Self::NotFound,
-            "rate_limited" => Self::RateLimited { retry_after: body.retry_after.unwrap_or(1) },
+            "rate_limited" => Self::RateLimited {
+                retry_after: body.retry_after.unwrap_or(1),
+            },
             "busy" => Self::Busy,
             "internal" => Self::Internal,
             _ => Self::Transport(body.message),

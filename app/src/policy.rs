@@ -33,7 +33,12 @@ impl Role {
         use Permission::*;
         match self {
             Role::User => &[ViewDashboard, ManageOwnSessions],
-            Role::Admin => &[ViewDashboard, ManageOwnSessions, ManageUsers, ManageSessions],
+            Role::Admin => &[
+                ViewDashboard,
+                ManageOwnSessions,
+                ManageUsers,
+                ManageSessions,
+            ],
         }
     }
 
@@ -82,7 +87,9 @@ pub fn access_for(path: &str) -> Access {
         .iter()
         .find(|(prefix, _)| {
             path == *prefix
-                || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/'))
         })
         .map_or(Access::Public, |(_, access)| *access)
 }
@@ -197,7 +204,14 @@ mod tests {
     fn only_same_site_paths_are_honoured_as_next() {
         assert_eq!(safe_next(Some("/dashboard")), "/dashboard");
         assert_eq!(safe_next(Some("/sessions?x=1")), "/sessions?x=1");
-        for evil in ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "", "/a\nb"] {
+        for evil in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "/a\nb",
+        ] {
             assert_eq!(safe_next(Some(evil)), "/dashboard", "{evil:?}");
         }
         assert_eq!(safe_next(None), "/dashboard");

@@ -32,9 +32,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
 
 fn bad_json(rejection: &JsonRejection) -> AuthError {
     let message = match rejection {
-        JsonRejection::MissingJsonContentType(_) => "Send the body as JSON (Content-Type: application/json).".to_owned(),
+        JsonRejection::MissingJsonContentType(_) => {
+            "Send the body as JSON (Content-Type: application/json).".to_owned()
+        }
         JsonRejection::JsonSyntaxError(_) => "The request body is not valid JSON.".to_owned(),
-        JsonRejection::JsonDataError(err) => format!("The JSON body is missing or has wrong fields: {}", err.body_text()),
+        JsonRejection::JsonDataError(err) => format!(
+            "The JSON body is missing or has wrong fields: {}",
+            err.body_text()
+        ),
         other => other.body_text(),
     };
     AuthError::BadRequest(message)
@@ -59,7 +64,14 @@ pub async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, Json<User>), AuthError> {
-    let user = users::register(&state.db, &state.hasher, body.username.trim(), body.password.into(), Role::User).await?;
+    let user = users::register(
+        &state.db,
+        &state.hasher,
+        body.username.trim(),
+        body.password.into(),
+        Role::User,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -70,7 +82,13 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, AuthError> {
-    let user = users::authenticate(&state.db, &state.hasher, body.username.trim(), body.password.into()).await?;
+    let user = users::authenticate(
+        &state.db,
+        &state.hasher,
+        body.username.trim(),
+        body.password.into(),
+    )
+    .await?;
     let issued = sessions::start(&state, &user, device(&headers, Some(peer))).await?;
     Ok(signed_in(&state, &issued))
 }
@@ -81,10 +99,14 @@ pub async fn refresh(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let token = cookies::read(&headers, cookies::names(&state.config).1).ok_or_else(|| AuthError::TokenMissing.into_response())?;
+    let token = cookies::read(&headers, cookies::names(&state.config).1)
+        .ok_or_else(|| AuthError::TokenMissing.into_response())?;
     match sessions::refresh(&state, token, device(&headers, Some(peer))).await {
         Ok(issued) => Ok(signed_in(&state, &issued)),
-        Err(err) if err.needs_sign_in() => Err(with_cookies(err.into_response(), cookies::clear(&state.config))),
+        Err(err) if err.needs_sign_in() => Err(with_cookies(
+            err.into_response(),
+            cookies::clear(&state.config),
+        )),
         Err(err) => Err(err.into_response()),
     }
 }
@@ -100,7 +122,9 @@ pub async fn logout(
         LogoutScope::Local
     } else {
         serde_json::from_slice::<LogoutRequest>(&body)
-            .map_err(|e| AuthError::BadRequest(format!("The JSON body is not a logout request: {e}")))?
+            .map_err(|e| {
+                AuthError::BadRequest(format!("The JSON body is not a logout request: {e}"))
+            })?
             .scope
     };
     let me = authn.principal()?;
@@ -113,7 +137,9 @@ pub async fn logout(
     let mut response = StatusCode::NO_CONTENT.into_response();
     if scope != sessions::Scope::Others {
         response = with_cookies(response, cookies::clear(&state.config));
-        response.headers_mut().insert("clear-site-data", HeaderValue::from_static("\"cookies\""));
+        response
+            .headers_mut()
+            .insert("clear-site-data", HeaderValue::from_static("\"cookies\""));
     }
     Ok(response)
 }
@@ -121,7 +147,11 @@ pub async fn logout(
 /// `GET /api/me` → `{id, username, role}`.
 pub async fn me(Extension(authn): Extension<Authn>) -> Result<Json<User>, AuthError> {
     let me = authn.principal()?;
-    Ok(Json(User { id: me.user_id, username: me.username.clone(), role: me.role }))
+    Ok(Json(User {
+        id: me.user_id,
+        username: me.username.clone(),
+        role: me.role,
+    }))
 }
 
 /// `GET /api/auth/sessions` → `{"sessions": [{id, created_at, last_used_at, user_agent, ip, current}]}`.
@@ -152,7 +182,10 @@ pub async fn not_found() -> AuthError {
 }
 
 fn signed_in(state: &AppState, issued: &sessions::Issued) -> Response {
-    let body = SignedIn { user: issued.user.clone(), access_expires_at: issued.access_expires_at };
+    let body = SignedIn {
+        user: issued.user.clone(),
+        access_expires_at: issued.access_expires_at,
+    };
     let response = Json(body).into_response();
     with_cookies(response, cookies::set(&state.config, issued))
 }

@@ -29,7 +29,8 @@ pub async fn create_user(args: &[String]) -> Result<(), String> {
             "--username" => username = it.next().cloned(),
             "--role" => {
                 let name = it.next().ok_or("--role needs a value: user or admin")?;
-                role = Role::parse(name).ok_or_else(|| format!("unknown role `{name}`: use user or admin"))?;
+                role = Role::parse(name)
+                    .ok_or_else(|| format!("unknown role `{name}`: use user or admin"))?;
             }
             "--reset-password" => reset = true,
             other => return Err(format!("unexpected argument `{other}`\n\n{USAGE}")),
@@ -37,27 +38,42 @@ pub async fn create_user(args: &[String]) -> Result<(), String> {
     }
     let username = username.ok_or_else(|| format!("--username is required\n\n{USAGE}"))?;
     let password = read_password()?;
-    let addr = "127.0.0.1:0".parse().map_err(|_| "internal address error")?;
+    let addr = "127.0.0.1:0"
+        .parse()
+        .map_err(|_| "internal address error")?;
     let config = Config::from_env(addr).map_err(|e| e.to_string())?;
     let conn = db::connect(&config).await?;
     let hasher = PasswordHasher::new(config.argon2, 1, 1)?;
     if reset {
         let key = users::username_key(&username).map_err(|e| e.to_string())?;
-        let existing = users::find_by_key(&conn, &key).await.map_err(|e| e.to_string())?
+        let existing = users::find_by_key(&conn, &key)
+            .await
+            .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("no user named `{username}`"))?;
         users::check_password(&password).map_err(|e| e.to_string())?;
-        let hash = hasher.hash(password.into()).await.map_err(|e| e.to_string())?;
+        let hash = hasher
+            .hash(password.into())
+            .await
+            .map_err(|e| e.to_string())?;
         let mut active: user::ActiveModel = existing.into();
         active.password_hash = Set(hash);
         active.role = Set(role.as_str().to_owned());
-        active.update(&conn).await.map_err(|e| format!("cannot update the user: {e}"))?;
+        active
+            .update(&conn)
+            .await
+            .map_err(|e| format!("cannot update the user: {e}"))?;
         println!("password reset for {username} (role {})", role.as_str());
         return Ok(());
     }
     let user = users::register(&conn, &hasher, &username, password.into(), role)
         .await
         .map_err(|e| e.to_string())?;
-    println!("created {} with role {} (id {})", user.username, user.role.as_str(), user.id);
+    println!(
+        "created {} with role {} (id {})",
+        user.username,
+        user.role.as_str(),
+        user.id
+    );
     Ok(())
 }
 
@@ -67,7 +83,10 @@ fn read_password() -> Result<String, String> {
         .take(4096)
         .read_to_string(&mut input)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-    let password = input.strip_suffix('\n').map(|p| p.strip_suffix('\r').unwrap_or(p)).unwrap_or(&input);
+    let password = input
+        .strip_suffix('\n')
+        .map(|p| p.strip_suffix('\r').unwrap_or(p))
+        .unwrap_or(&input);
     if password.is_empty() {
         return Err("no password on standard input (pipe it in, e.g. `printf %s \"$PW\" | server create-user ...`)".into());
     }

@@ -16,7 +16,9 @@ use tracing_subscriber::{fmt, EnvFilter};
 #[tokio::main]
 async fn main() -> ExitCode {
     fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,7 +44,8 @@ async fn main() -> ExitCode {
 /// `Leptos.toml` (overridable by the same variables) when run on its own.
 async fn leptos_options() -> Result<LeptosOptions, String> {
     let file = std::env::var("LEPTOS_CONFIG").unwrap_or_else(|_| "Leptos.toml".into());
-    let from_file = std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() && std::path::Path::new(&file).exists();
+    let from_file =
+        std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() && std::path::Path::new(&file).exists();
     let conf = get_configuration(from_file.then_some(file.as_str()))
         .map_err(|e| format!("Leptos configuration ({file}): {e}"))?;
     Ok(conf.leptos_options)
@@ -51,7 +54,8 @@ async fn leptos_options() -> Result<LeptosOptions, String> {
 /// Loads configuration, builds the state and serves until interrupted.
 async fn serve() -> Result<(), String> {
     let leptos_options = leptos_options().await?;
-    let config = app::server::config::Config::from_env(leptos_options.site_addr).map_err(|e| e.to_string())?;
+    let config = app::server::config::Config::from_env(leptos_options.site_addr)
+        .map_err(|e| e.to_string())?;
     let state = app::server::build_state(config, leptos_options).await?;
     let addr = state.leptos_options.site_addr;
     let router = routes::router(state.clone());
@@ -63,10 +67,13 @@ async fn serve() -> Result<(), String> {
     // Tests and scripts read this line to learn the port when LEPTOS_SITE_ADDR ends in :0.
     println!("listening on http://{local}");
     tracing::info!(%local, "listening");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| format!("server error: {e}"))
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .map_err(|e| format!("server error: {e}"))
 }
 
 async fn shutdown() {

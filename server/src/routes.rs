@@ -47,7 +47,9 @@ pub fn router(state: AppState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
         .layer(from_fn(server_fn_status))
         .layer(from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -65,7 +67,9 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
     if let Ok(envelope) = serde_json::from_slice::<app::error::ErrorBody>(&bytes) {
         let status = app::error::AuthError::from(envelope).status_code();
         parts.status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -37,7 +37,10 @@ async fn a_parent_token_replayed_within_the_grace_gets_the_same_successor() {
     assert_eq!(tab_a.refresh().await.status, StatusCode::OK);
     let r = tab_b.refresh().await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(tab_a.cookies[REFRESH], tab_b.cookies[REFRESH], "both tabs converge on one token");
+    assert_eq!(
+        tab_a.cookies[REFRESH], tab_b.cookies[REFRESH],
+        "both tabs converge on one token"
+    );
     // The converged token keeps working for both.
     assert_eq!(tab_b.refresh().await.status, StatusCode::OK);
     tab_a.cookies = tab_b.cookies.clone();
@@ -53,12 +56,21 @@ async fn a_replay_after_the_grace_revokes_the_whole_session() {
     assert_eq!(victim.refresh().await.status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let r = thief.refresh().await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "refresh_reused"));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::UNAUTHORIZED, "refresh_reused")
+    );
     // The successor the victim holds is dead too, and so is its access token.
     let r = victim.clone().refresh().await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "session_revoked"));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::UNAUTHORIZED, "session_revoked")
+    );
     let me = victim.me().await;
-    assert_eq!((me.status, me.error_code()), (StatusCode::UNAUTHORIZED, "session_revoked"));
+    assert_eq!(
+        (me.status, me.error_code()),
+        (StatusCode::UNAUTHORIZED, "session_revoked")
+    );
 }
 
 #[tokio::test]
@@ -70,7 +82,10 @@ async fn an_older_ancestor_is_theft_even_within_the_grace() {
     assert_eq!(c.refresh().await.status, StatusCode::OK);
     assert_eq!(c.refresh().await.status, StatusCode::OK);
     let r = grandparent.refresh().await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "refresh_reused"));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::UNAUTHORIZED, "refresh_reused")
+    );
     assert_eq!(c.me().await.error_code(), "session_revoked");
 }
 
@@ -95,8 +110,13 @@ async fn twenty_concurrent_refreshes_all_succeed_and_converge() {
         tokens.insert(token.unwrap());
     }
     assert_eq!(tokens.len(), 1, "all tabs hold the same successor");
-    c.cookies.insert(REFRESH.into(), tokens.into_iter().next().unwrap());
-    assert_eq!(c.refresh().await.status, StatusCode::OK, "nobody was signed out");
+    c.cookies
+        .insert(REFRESH.into(), tokens.into_iter().next().unwrap());
+    assert_eq!(
+        c.refresh().await.status,
+        StatusCode::OK,
+        "nobody was signed out"
+    );
 }
 
 #[tokio::test]
@@ -111,7 +131,11 @@ async fn logout_scopes_end_exactly_the_sessions_they_name() {
 
     let r = phone.logout("others").await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert_eq!(phone.me().await.status, StatusCode::OK, "others keeps this session");
+    assert_eq!(
+        phone.me().await.status,
+        StatusCode::OK,
+        "others keeps this session"
+    );
     assert_eq!(laptop.me().await.error_code(), "session_revoked");
     assert_eq!(tablet.me().await.error_code(), "session_revoked");
 
@@ -119,13 +143,23 @@ async fn logout_scopes_end_exactly_the_sessions_they_name() {
     assert_eq!(desktop.login(&name, PW).await.status, StatusCode::OK);
     let r = desktop.logout("local").await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert_eq!(phone.me().await.status, StatusCode::OK, "local leaves the phone alone");
+    assert_eq!(
+        phone.me().await.status,
+        StatusCode::OK,
+        "local leaves the phone alone"
+    );
 
     let mut other = Client::new(&app);
     assert_eq!(other.login(&name, PW).await.status, StatusCode::OK);
     assert_eq!(phone.logout("global").await.status, StatusCode::NO_CONTENT);
     assert_eq!(other.me().await.error_code(), "session_revoked");
-    let bad = other.send(Method::POST, "/api/auth/logout", Some(serde_json::json!({"scope": "everywhere"}))).await;
+    let bad = other
+        .send(
+            Method::POST,
+            "/api/auth/logout",
+            Some(serde_json::json!({"scope": "everywhere"})),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
@@ -138,7 +172,10 @@ async fn a_session_ends_when_idle_for_the_refresh_lifetime() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     c.cookies.insert(REFRESH.into(), token);
     let r = c.refresh().await;
-    assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "session_expired"));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::UNAUTHORIZED, "session_expired")
+    );
 }
 
 #[tokio::test]
@@ -177,15 +214,22 @@ async fn a_user_lists_their_sessions_and_revokes_one() {
     assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
     let other = sessions.iter().find(|s| s["current"] == false).unwrap();
     let id = other["id"].as_str().unwrap();
-    let r = phone.send(Method::DELETE, &format!("/api/auth/sessions/{id}"), None).await;
+    let r = phone
+        .send(Method::DELETE, &format!("/api/auth/sessions/{id}"), None)
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     assert_eq!(laptop.me().await.error_code(), "session_revoked");
     // Someone else's session id is not found for this user.
     let mut stranger = Client::new(&app);
     stranger.signed_in_user(PW).await;
     let me_list = phone.send(Method::GET, "/api/auth/sessions", None).await;
-    let mine = me_list.body["sessions"][0]["id"].as_str().unwrap().to_owned();
-    let r = stranger.send(Method::DELETE, &format!("/api/auth/sessions/{mine}"), None).await;
+    let mine = me_list.body["sessions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = stranger
+        .send(Method::DELETE, &format!("/api/auth/sessions/{mine}"), None)
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(phone.me().await.status, StatusCode::OK);
 }

@@ -10,27 +10,42 @@ use crate::error::AuthError;
 pub async fn register(username: String, password: String) -> Result<User, AuthError> {
     use crate::{policy::Role, server::*};
     let state = app_state()?;
-    let user = users::register(&state.db, &state.hasher, username.trim(), password.into(), Role::User)
-        .await
-        .map_err(respond)?;
+    let user = users::register(
+        &state.db,
+        &state.hasher,
+        username.trim(),
+        password.into(),
+        Role::User,
+    )
+    .await
+    .map_err(respond)?;
     redirect_plain_form("/login?registered=1");
     Ok(user)
 }
 
 /// Signs in: sets the token cookies and says where to go next.
 #[server(prefix = "/api/fn", endpoint = "login")]
-pub async fn login(username: String, password: String, next: Option<String>) -> Result<LoginOutcome, AuthError> {
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<LoginOutcome, AuthError> {
     use crate::{policy::safe_next, server::*};
     let state = app_state()?;
     let user = users::authenticate(&state.db, &state.hasher, username.trim(), password.into())
         .await
         .map_err(respond)?;
-    let issued = sessions::start(&state, &user, request_device()).await.map_err(respond)?;
+    let issued = sessions::start(&state, &user, request_device())
+        .await
+        .map_err(respond)?;
     set_response_cookies(cookies::set(&state.config, &issued));
     let next = safe_next(next.as_deref());
     redirect_plain_form(&next);
     Ok(LoginOutcome {
-        signed_in: SignedIn { user: issued.user, access_expires_at: issued.access_expires_at },
+        signed_in: SignedIn {
+            user: issued.user,
+            access_expires_at: issued.access_expires_at,
+        },
         next,
     })
 }
@@ -46,7 +61,9 @@ pub async fn logout(scope: LogoutScope) -> Result<(), AuthError> {
     }
     // Signing out with an expired or revoked token still clears the cookies.
     if let Ok(me) = authn.principal() {
-        sessions::logout(&state, me.user_id, me.session_id, to_scope(scope)).await.map_err(respond)?;
+        sessions::logout(&state, me.user_id, me.session_id, to_scope(scope))
+            .await
+            .map_err(respond)?;
     }
     redirect_plain_form("/login");
     Ok(())
@@ -57,7 +74,11 @@ pub async fn logout(scope: LogoutScope) -> Result<(), AuthError> {
 pub async fn current_user() -> Result<Option<SignedIn>, AuthError> {
     use crate::server::*;
     Ok(request_authn().principal().ok().map(|p| SignedIn {
-        user: User { id: p.user_id, username: p.username.clone(), role: p.role },
+        user: User {
+            id: p.user_id,
+            username: p.username.clone(),
+            role: p.role,
+        },
         access_expires_at: p.expires_at,
     }))
 }
@@ -68,11 +89,15 @@ pub async fn refresh_session() -> Result<SignedIn, AuthError> {
     use crate::server::*;
     let state = app_state()?;
     let parts = use_context::<http::request::Parts>().ok_or(AuthError::Internal)?;
-    let token = cookies::read(&parts.headers, cookies::names(&state.config).1).ok_or_else(|| respond(AuthError::TokenMissing))?;
+    let token = cookies::read(&parts.headers, cookies::names(&state.config).1)
+        .ok_or_else(|| respond(AuthError::TokenMissing))?;
     match sessions::refresh(&state, token, request_device()).await {
         Ok(issued) => {
             set_response_cookies(cookies::set(&state.config, &issued));
-            Ok(SignedIn { user: issued.user, access_expires_at: issued.access_expires_at })
+            Ok(SignedIn {
+                user: issued.user,
+                access_expires_at: issued.access_expires_at,
+            })
         }
         Err(err) => {
             if err.needs_sign_in() {
@@ -90,7 +115,9 @@ pub async fn list_sessions() -> Result<Vec<super::SessionInfo>, AuthError> {
     let state = app_state()?;
     let authn = request_authn();
     let me = authn.principal().map_err(respond)?;
-    sessions::describe(&state, me.user_id, me.session_id).await.map_err(respond)
+    sessions::describe(&state, me.user_id, me.session_id)
+        .await
+        .map_err(respond)
 }
 
 /// Signs one of the caller's devices out.
@@ -100,7 +127,9 @@ pub async fn revoke_session(id: uuid::Uuid) -> Result<(), AuthError> {
     let state = app_state()?;
     let authn = request_authn();
     let me = authn.principal().map_err(respond)?;
-    sessions::revoke_own(&state, me.user_id, id).await.map_err(respond)
+    sessions::revoke_own(&state, me.user_id, id)
+        .await
+        .map_err(respond)
 }
 
 #[cfg(feature = "ssr")]

@@ -75,7 +75,13 @@ mod client {
     pub fn remember(signed_in: &SignedIn) {
         let now = (now_ms() / 1000.0) as i64;
         let ttl = (signed_in.access_expires_at - now).max(1);
-        let _ = LocalStorage::set(EXPIRY_KEY, Expiry { exp: signed_in.access_expires_at, ttl });
+        let _ = LocalStorage::set(
+            EXPIRY_KEY,
+            Expiry {
+                exp: signed_in.access_expires_at,
+                ttl,
+            },
+        );
     }
 
     /// Tells the other tabs that this one signed in or out.
@@ -91,7 +97,9 @@ mod client {
     pub fn session_ended() {
         LocalStorage::delete(EXPIRY_KEY);
         let path = window().location().pathname().unwrap_or_default();
-        let _ = window().location().set_href(&crate::policy::login_url(&path).replace("/login?", "/login?ended=1&"));
+        let _ = window()
+            .location()
+            .set_href(&crate::policy::login_url(&path).replace("/login?", "/login?ended=1&"));
     }
 
     fn try_lock() -> bool {
@@ -155,9 +163,12 @@ mod client {
     }
 
     async fn tick() {
-        let Ok(expiry) = LocalStorage::get::<Expiry>(EXPIRY_KEY) else { return };
+        let Ok(expiry) = LocalStorage::get::<Expiry>(EXPIRY_KEY) else {
+            return;
+        };
         let now = (now_ms() / 1000.0) as i64;
-        if now >= refresh_due_at(expiry.exp, expiry.ttl) && !IN_FLIGHT.with(Cell::get) && try_lock() {
+        if now >= refresh_due_at(expiry.exp, expiry.ttl) && !IN_FLIGHT.with(Cell::get) && try_lock()
+        {
             refresh_now().await;
         }
     }
@@ -166,18 +177,25 @@ mod client {
     /// the cross-tab listener. Call once after hydration.
     pub fn start(signed_in: Option<SignedIn>) {
         if let Some(s) = &signed_in {
-            let known = LocalStorage::get::<Expiry>(EXPIRY_KEY).map(|e| e.exp).unwrap_or(0);
+            let known = LocalStorage::get::<Expiry>(EXPIRY_KEY)
+                .map(|e| e.exp)
+                .unwrap_or(0);
             if s.access_expires_at > known {
                 remember(s);
             }
-            let _ = set_interval_with_handle(|| leptos::task::spawn_local(tick()), std::time::Duration::from_secs(1));
+            let _ = set_interval_with_handle(
+                || leptos::task::spawn_local(tick()),
+                std::time::Duration::from_secs(1),
+            );
             let on_visible = Closure::<dyn Fn()>::new(|| {
                 if document().visibility_state() == web_sys::VisibilityState::Visible {
                     leptos::task::spawn_local(tick());
                 }
             });
-            let _ = document()
-                .add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
+            let _ = document().add_event_listener_with_callback(
+                "visibilitychange",
+                on_visible.as_ref().unchecked_ref(),
+            );
             on_visible.forget();
         }
         let was_signed_in = Rc::new(signed_in.is_some());

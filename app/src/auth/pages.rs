@@ -12,7 +12,9 @@ use crate::error::{AuthError, Field};
 
 /// The message for `field`, when the error belongs beside it.
 fn field_error(error: Option<AuthError>, field: Field) -> Option<String> {
-    error.filter(|e| e.field() == Some(field)).map(|e| e.to_string())
+    error
+        .filter(|e| e.field() == Some(field))
+        .map(|e| e.to_string())
 }
 
 /// The message for the whole form, when the error belongs to no single field.

@@ -85,5 +85,7 @@ fn device_name(user_agent: &str) -> String {
 }
 
 fn short_time(rfc3339: &str) -> String {
-    rfc3339.get(..16).map_or_else(|| rfc3339.to_owned(), |t| t.replace('T', " "))
+    rfc3339
+        .get(..16)
+        .map_or_else(|| rfc3339.to_owned(), |t| t.replace('T', " "))
 }

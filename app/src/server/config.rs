@@ -97,7 +97,10 @@ impl Config {
         };
         let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = get("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", data_dir.join("portcullis.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("portcullis.db").display()
+            )
         });
         let public_url = get("PUBLIC_URL")
             .unwrap_or_else(|| format!("http://{site_addr}"))
@@ -105,7 +108,9 @@ impl Config {
             .to_owned();
         let https = public_url.starts_with("https://");
         if !https && !public_url.starts_with("http://") {
-            return Err(ConfigError(format!("PUBLIC_URL must be an http(s) origin, not `{public_url}`")));
+            return Err(ConfigError(format!(
+                "PUBLIC_URL must be an http(s) origin, not `{public_url}`"
+            )));
         }
         let key_source = match (get("JWT_PRIVATE_KEY"), get("JWT_PRIVATE_KEY_FILE")) {
             (Some(pem), _) => KeySource::Pem(SecretString::from(pem)),
@@ -113,11 +118,10 @@ impl Config {
             (None, None) if mode == Mode::Development => {
                 KeySource::Generated(data_dir.join("jwt-ed25519.pem"))
             }
-            (None, None) => {
-                return Err(ConfigError(
-                    "production mode needs a signing key: set JWT_PRIVATE_KEY_FILE or JWT_PRIVATE_KEY".into(),
-                ))
-            }
+            (None, None) => return Err(ConfigError(
+                "production mode needs a signing key: set JWT_PRIVATE_KEY_FILE or JWT_PRIVATE_KEY"
+                    .into(),
+            )),
         };
         if mode == Mode::Production && !https && !is_loopback_url(&public_url) {
             return Err(ConfigError(format!(
@@ -128,12 +132,15 @@ impl Config {
         let duration = |key: &str, default: &str| -> Result<Duration, ConfigError> {
             let raw = get(key).unwrap_or_else(|| default.to_owned());
             parse_duration(&raw).ok_or_else(|| {
-                ConfigError(format!("{key} must be a duration like `15m`, `5s` or `14d`, not `{raw}`"))
+                ConfigError(format!(
+                    "{key} must be a duration like `15m`, `5s` or `14d`, not `{raw}`"
+                ))
             })
         };
         let number = |key: &str, default: u32| -> Result<u32, ConfigError> {
             get(key).map_or(Ok(default), |raw| {
-                raw.parse().map_err(|_| ConfigError(format!("{key} must be a whole number, not `{raw}`")))
+                raw.parse()
+                    .map_err(|_| ConfigError(format!("{key} must be a whole number, not `{raw}`")))
             })
         };
         let config = Self {
@@ -154,7 +161,8 @@ impl Config {
                 t_cost: number("ARGON2_T_COST", 2)?,
                 p_cost: number("ARGON2_P_COST", 1)?,
             },
-            hash_concurrency: number("HASH_CONCURRENCY", u32::try_from(cores).unwrap_or(2))? as usize,
+            hash_concurrency: number("HASH_CONCURRENCY", u32::try_from(cores).unwrap_or(2))?
+                as usize,
             hash_queue: number("HASH_QUEUE", 64)? as usize,
             public_url,
             data_dir,
@@ -165,7 +173,9 @@ impl Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         if self.access_ttl.is_zero() || self.refresh_ttl.is_zero() {
-            return Err(ConfigError("token lifetimes must be longer than zero".into()));
+            return Err(ConfigError(
+                "token lifetimes must be longer than zero".into(),
+            ));
         }
         if self.jwt_leeway > Duration::from_secs(30) {
             return Err(ConfigError("JWT_LEEWAY may be at most 30s".into()));
@@ -178,7 +188,9 @@ impl Config {
 }
 
 fn is_loopback_url(url: &str) -> bool {
-    let host = url.trim_start_matches("http://").trim_start_matches("https://");
+    let host = url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
     host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
 }
 
@@ -210,8 +222,10 @@ mod tests {
     }
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(addr(), |k| map.get(k).cloned())
     }
 
@@ -219,7 +233,10 @@ mod tests {
     fn durations_accept_the_documented_units() {
         assert_eq!(parse_duration("15m"), Some(Duration::from_secs(900)));
         assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_duration("14d"), Some(Duration::from_secs(14 * 86_400)));
+        assert_eq!(
+            parse_duration("14d"),
+            Some(Duration::from_secs(14 * 86_400))
+        );
         assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
         for bad in ["", "m", "5 minutes", "-5s", "1.5h", "99999999999999999999d"] {
@@ -235,13 +252,23 @@ mod tests {
         assert_eq!(c.refresh_ttl, Duration::from_secs(14 * 86_400));
         assert!(!c.secure_cookies);
         assert!(matches!(c.key_source, KeySource::Generated(_)));
-        assert_eq!(c.argon2, Argon2Params { m_cost_kib: 19_456, t_cost: 2, p_cost: 1 });
+        assert_eq!(
+            c.argon2,
+            Argon2Params {
+                m_cost_kib: 19_456,
+                t_cost: 2,
+                p_cost: 1
+            }
+        );
     }
 
     #[test]
     fn production_refuses_to_start_without_a_key() {
-        let err = config(&[("PORTCULLIS_ENV", "production"), ("PUBLIC_URL", "https://a.example")])
-            .expect_err("no key");
+        let err = config(&[
+            ("PORTCULLIS_ENV", "production"),
+            ("PUBLIC_URL", "https://a.example"),
+        ])
+        .expect_err("no key");
         assert!(err.to_string().contains("JWT_PRIVATE_KEY_FILE"), "{err}");
     }
 

@@ -28,8 +28,18 @@ pub fn set(config: &Config, issued: &Issued) -> Vec<HeaderValue> {
     let (access, refresh) = names(config);
     let now = chrono::Utc::now().timestamp();
     vec![
-        cookie(config, access, &issued.access_token, issued.access_expires_at - now),
-        cookie(config, refresh, &issued.refresh_token, issued.refresh_expires_at - now),
+        cookie(
+            config,
+            access,
+            &issued.access_token,
+            issued.access_expires_at - now,
+        ),
+        cookie(
+            config,
+            refresh,
+            &issued.refresh_token,
+            issued.refresh_expires_at - now,
+        ),
     ]
 }
 
@@ -37,14 +47,25 @@ pub fn set(config: &Config, issued: &Issued) -> Vec<HeaderValue> {
 #[must_use]
 pub fn clear(config: &Config) -> Vec<HeaderValue> {
     let (access, refresh) = names(config);
-    vec![cookie(config, access, "", 0), cookie(config, refresh, "", 0)]
+    vec![
+        cookie(config, access, "", 0),
+        cookie(config, refresh, "", 0),
+    ]
 }
 
 fn cookie(config: &Config, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if config.secure_cookies { "; Secure" } else { "" };
-    let text = format!("{name}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}", max_age.max(0));
+    let secure = if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let text = format!(
+        "{name}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        max_age.max(0)
+    );
     // Names and values are base64url/JWT characters only, so this cannot fail.
-    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("portcullis-invalid=; Max-Age=0"))
+    HeaderValue::from_str(&text)
+        .unwrap_or_else(|_| HeaderValue::from_static("portcullis-invalid=; Max-Age=0"))
 }
 
 /// The value of the named cookie in the request, if present (the first one wins).

@@ -1,9 +1,10 @@
 //! Database connection and error mapping.
 
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait,
-};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
+};
 use secrecy::ExposeSecret;
 
 use super::config::Config;
@@ -20,7 +21,9 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, String> {
             .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).max_connections(if url.starts_with("sqlite:") { 8 } else { 16 });
+    options
+        .sqlx_logging(false)
+        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 });
     let db = Database::connect(options)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
@@ -31,7 +34,9 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, String> {
             .await
             .map_err(|e| format!("cannot switch SQLite to WAL: {e}"))?;
     }
-    migrate(&db).await.map_err(|e| format!("migrations failed: {e}"))?;
+    migrate(&db)
+        .await
+        .map_err(|e| format!("migrations failed: {e}"))?;
     Ok(db)
 }
 
@@ -42,7 +47,8 @@ async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
         return Migrator::up(db, None).await;
     }
     let txn = db.begin().await?;
-    txn.execute_unprepared("SELECT pg_advisory_xact_lock(7243110521)").await?;
+    txn.execute_unprepared("SELECT pg_advisory_xact_lock(7243110521)")
+        .await?;
     Migrator::up(&txn, None).await?;
     txn.commit().await
 }

@@ -32,7 +32,9 @@ pub fn load(source: &KeySource) -> Result<SigningKeyPair, String> {
     let key = match source {
         KeySource::Pem(pem) => parse(pem.expose_secret(), "JWT_PRIVATE_KEY")?,
         KeySource::File(path) => parse(&read(path)?, &path.display().to_string())?,
-        KeySource::Generated(path) if path.exists() => parse(&read(path)?, &path.display().to_string())?,
+        KeySource::Generated(path) if path.exists() => {
+            parse(&read(path)?, &path.display().to_string())?
+        }
         KeySource::Generated(path) => generate_into(path)?,
     };
     pair(&key)
@@ -77,13 +79,20 @@ fn pair(key: &SigningKey) -> Result<SigningKeyPair, String> {
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| format!("cannot encode the signing key: {e}"))?;
-    let encoding = EncodingKey::from_ed_pem(pem.as_bytes()).map_err(|e| format!("signing key: {e}"))?;
+    let encoding =
+        EncodingKey::from_ed_pem(pem.as_bytes()).map_err(|e| format!("signing key: {e}"))?;
     let public = key.verifying_key().to_bytes();
     let public_x = URL_SAFE_NO_PAD.encode(public);
-    let decoding = DecodingKey::from_ed_components(&public_x).map_err(|e| format!("public key: {e}"))?;
+    let decoding =
+        DecodingKey::from_ed_components(&public_x).map_err(|e| format!("public key: {e}"))?;
     let digest = Sha256::digest(public);
     let kid = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    Ok(SigningKeyPair { kid, encoding, decoding, public_x })
+    Ok(SigningKeyPair {
+        kid,
+        encoding,
+        decoding,
+        public_x,
+    })
 }
 
 #[cfg(test)]
@@ -109,7 +118,9 @@ mod tests {
 
     #[test]
     fn garbage_key_material_is_refused_with_its_origin() {
-        let err = load(&KeySource::Pem("not a key".to_owned().into())).err().expect("refused");
+        let err = load(&KeySource::Pem("not a key".to_owned().into()))
+            .err()
+            .expect("refused");
         assert!(err.contains("JWT_PRIVATE_KEY"), "{err}");
     }
 }

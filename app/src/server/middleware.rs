@@ -40,7 +40,8 @@ impl Authn {
 pub fn authenticate_headers(state: &AppState, headers: &HeaderMap) -> Result<Principal, AuthError> {
     let token = match headers.get(header::AUTHORIZATION) {
         Some(value) => bearer(value.to_str().map_err(|_| AuthError::TokenInvalid)?)?,
-        None => cookies::read(headers, cookies::names(&state.config).0).ok_or(AuthError::TokenMissing)?,
+        None => cookies::read(headers, cookies::names(&state.config).0)
+            .ok_or(AuthError::TokenMissing)?,
     };
     let principal = state.tokens.verify(token)?;
     if state.revoked.contains(principal.session_id) {
@@ -76,9 +77,19 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let mut result = authenticate_headers(&state, req.headers());
     let page = is_page_load(&req);
     let mut set_cookies = Vec::new();
-    if page && matches!(result, Err(AuthError::TokenExpired | AuthError::TokenMissing)) {
-        if let Some(token) = cookies::read(req.headers(), cookies::names(&state.config).1).map(str::to_owned) {
-            let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    if page
+        && matches!(
+            result,
+            Err(AuthError::TokenExpired | AuthError::TokenMissing)
+        )
+    {
+        if let Some(token) =
+            cookies::read(req.headers(), cookies::names(&state.config).1).map(str::to_owned)
+        {
+            let peer = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0);
             match sessions::refresh(&state, &token, device(req.headers(), peer)).await {
                 Ok(issued) => {
                     set_cookies = cookies::set(&state.config, &issued);
@@ -95,12 +106,20 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         }
     }
     let role = result.as_ref().ok().map(|p| p.role);
-    let decision = if page { policy::decide(req.uri().path(), role) } else { Decision::Allow };
+    let decision = if page {
+        policy::decide(req.uri().path(), role)
+    } else {
+        Decision::Allow
+    };
     req.extensions_mut().insert(Authn(result));
     let mut response = match decision {
         Decision::SignIn => {
             let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-            (StatusCode::SEE_OTHER, [(header::LOCATION, policy::login_url(target))]).into_response()
+            (
+                StatusCode::SEE_OTHER,
+                [(header::LOCATION, policy::login_url(target))],
+            )
+                .into_response()
         }
         Decision::Forbidden => {
             let mut res = next.run(req).await;
@@ -121,5 +140,8 @@ fn is_page_load(req: &Request) -> bool {
         && !path.starts_with("/api/")
         && !path.starts_with("/pkg/")
         && !path.starts_with("/.well-known/")
-        && !path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+        && !path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
 }

@@ -29,7 +29,8 @@ pub use state::AppState;
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = match &self {
             AuthError::RateLimited { retry_after } => Some(retry_after.to_string()),
             AuthError::Busy => Some("1".to_owned()),
@@ -37,7 +38,9 @@ impl IntoResponse for AuthError {
         };
         let mut response = (status, Json(ErrorBody::from(self))).into_response();
         if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
-            response.headers_mut().insert(http::header::RETRY_AFTER, value);
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, value);
         }
         response
     }
@@ -47,7 +50,10 @@ impl IntoResponse for AuthError {
 ///
 /// # Errors
 /// A readable message naming what could not be set up.
-pub async fn build_state(config: config::Config, leptos_options: LeptosOptions) -> Result<AppState, String> {
+pub async fn build_state(
+    config: config::Config,
+    leptos_options: LeptosOptions,
+) -> Result<AppState, String> {
     let db = db::connect(&config).await?;
     let key = keys::load(&config.key_source)?;
     let tokens = tokens::TokenService::new(
@@ -57,9 +63,12 @@ pub async fn build_state(config: config::Config, leptos_options: LeptosOptions) 
         config.access_ttl,
         config.jwt_leeway,
     );
-    let hasher = password::PasswordHasher::new(config.argon2, config.hash_concurrency, config.hash_queue)?;
+    let hasher =
+        password::PasswordHasher::new(config.argon2, config.hash_concurrency, config.hash_queue)?;
     let window = revocation_window(&config);
-    let revoked = state::RevocationList::load(&db, window).await.map_err(|e| e.to_string())?;
+    let revoked = state::RevocationList::load(&db, window)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -100,7 +109,10 @@ pub fn request_authn() -> Authn {
 pub fn request_device() -> sessions::Device {
     use_context::<http::request::Parts>()
         .map(|parts| {
-            let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+            let peer = parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0);
             middleware::device(&parts.headers, peer)
         })
         .unwrap_or_default()
@@ -110,7 +122,9 @@ pub fn request_device() -> sessions::Device {
 #[must_use]
 pub fn respond(err: AuthError) -> AuthError {
     if let Some(options) = use_context::<ResponseOptions>() {
-        options.set_status(StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        options.set_status(
+            StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        );
     }
     err
 }
@@ -121,6 +135,9 @@ pub fn set_response_cookies(values: Vec<HeaderValue>) {
         for value in values {
             options.append_header(http::header::SET_COOKIE, value);
         }
-        options.insert_header(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        options.insert_header(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
     }
 }

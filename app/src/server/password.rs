@@ -35,11 +35,16 @@ impl PasswordHasher {
     ///
     /// # Errors
     /// Fails when the argon2 parameters are out of range.
-    pub fn new(params: Argon2Params, concurrency: usize, max_waiting: usize) -> Result<Self, String> {
+    pub fn new(
+        params: Argon2Params,
+        concurrency: usize,
+        max_waiting: usize,
+    ) -> Result<Self, String> {
         let params = Params::new(params.m_cost_kib, params.t_cost, params.p_cost, None)
             .map_err(|e| format!("invalid argon2 parameters: {e}"))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy_hash = hash_with(&argon, &random_password()).map_err(|()| "argon2 failed".to_owned())?;
+        let dummy_hash =
+            hash_with(&argon, &random_password()).map_err(|()| "argon2 failed".to_owned())?;
         Ok(Self {
             argon,
             slots: Arc::new(Semaphore::new(concurrency)),
@@ -55,8 +60,10 @@ impl PasswordHasher {
     /// [`AuthError::Busy`] when too many hashes are queued; [`AuthError::Internal`] if argon2 fails.
     pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
         let argon = self.argon.clone();
-        self.run(move || hash_with(&argon, password.expose_secret()).map_err(|()| AuthError::Internal))
-            .await?
+        self.run(move || {
+            hash_with(&argon, password.expose_secret()).map_err(|()| AuthError::Internal)
+        })
+        .await?
     }
 
     /// Verifies `password` against `stored`, or against the dummy hash when `stored` is `None`
@@ -64,26 +71,41 @@ impl PasswordHasher {
     ///
     /// # Errors
     /// [`AuthError::Busy`] when too many hashes are queued.
-    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> Result<bool, AuthError> {
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<bool, AuthError> {
         let argon = self.argon.clone();
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| self.dummy_hash.to_string());
         let ok = self
             .run(move || {
-                PasswordHash::new(&phc)
-                    .is_ok_and(|parsed| argon.verify_password(password.expose_secret().as_bytes(), &parsed).is_ok())
+                PasswordHash::new(&phc).is_ok_and(|parsed| {
+                    argon
+                        .verify_password(password.expose_secret().as_bytes(), &parsed)
+                        .is_ok()
+                })
             })
             .await?;
         Ok(known && ok)
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
         let queued = self.waiting.fetch_add(1, Ordering::SeqCst);
         let _guard = WaitingGuard(&self.waiting);
         if queued >= self.capacity {
             return Err(AuthError::Busy);
         }
-        let permit = self.slots.clone().acquire_owned().await.map_err(|_| AuthError::Internal)?;
+        let permit = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AuthError::Internal)?;
         tokio::task::spawn_blocking(move || {
             let out = work();
             drop(permit);
@@ -124,28 +146,61 @@ mod tests {
     use super::*;
 
     fn cheap() -> PasswordHasher {
-        PasswordHasher::new(Argon2Params { m_cost_kib: 256, t_cost: 1, p_cost: 1 }, 2, 8).expect("params")
+        PasswordHasher::new(
+            Argon2Params {
+                m_cost_kib: 256,
+                t_cost: 1,
+                p_cost: 1,
+            },
+            2,
+            8,
+        )
+        .expect("params")
     }
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_and_nothing_else() {
         let h = cheap();
-        let phc = h.hash(SecretString::from("correct horse")).await.expect("hash");
+        let phc = h
+            .hash(SecretString::from("correct horse"))
+            .await
+            .expect("hash");
         assert!(phc.starts_with("$argon2id$v=19$m=256,t=1,p=1$"), "{phc}");
-        assert!(h.verify(SecretString::from("correct horse"), Some(phc.clone())).await.expect("verify"));
-        assert!(!h.verify(SecretString::from("wrong horse"), Some(phc)).await.expect("verify"));
+        assert!(h
+            .verify(SecretString::from("correct horse"), Some(phc.clone()))
+            .await
+            .expect("verify"));
+        assert!(!h
+            .verify(SecretString::from("wrong horse"), Some(phc))
+            .await
+            .expect("verify"));
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies_even_with_the_dummy_password() {
         let h = cheap();
-        assert!(!h.verify(SecretString::from("anything"), None).await.expect("verify"));
+        assert!(!h
+            .verify(SecretString::from("anything"), None)
+            .await
+            .expect("verify"));
     }
 
     #[test]
     fn the_default_parameters_are_owasps_argon2id() {
-        let h = PasswordHasher::new(Argon2Params { m_cost_kib: 19_456, t_cost: 2, p_cost: 1 }, 1, 1)
-            .expect("params");
-        assert!(h.dummy_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", h.dummy_hash);
+        let h = PasswordHasher::new(
+            Argon2Params {
+                m_cost_kib: 19_456,
+                t_cost: 2,
+                p_cost: 1,
+            },
+            1,
+            1,
+        )
+        .expect("params");
+        assert!(
+            h.dummy_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            h.dummy_hash
+        );
     }
 }

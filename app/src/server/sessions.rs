@@ -13,7 +13,8 @@ use std::time::Duration;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -64,7 +65,11 @@ pub enum Scope {
 ///
 /// # Errors
 /// [`AuthError::Internal`] on a database or signing failure.
-pub async fn start(state: &AppState, user: &user::Model, device: Device) -> Result<Issued, AuthError> {
+pub async fn start(
+    state: &AppState,
+    user: &user::Model,
+    device: Device,
+) -> Result<Issued, AuthError> {
     let now = Utc::now();
     let token = new_token()?;
     let session = session::ActiveModel {
@@ -95,7 +100,11 @@ pub async fn start(state: &AppState, user: &user::Model, device: Device) -> Resu
 /// [`AuthError::TokenInvalid`] for an unknown token, [`AuthError::SessionRevoked`] /
 /// [`AuthError::SessionExpired`] for a session that has ended, [`AuthError::RefreshReused`]
 /// when a retired token is replayed (the session is then revoked).
-pub async fn refresh(state: &AppState, presented: &str, device: Device) -> Result<Issued, AuthError> {
+pub async fn refresh(
+    state: &AppState,
+    presented: &str,
+    device: Device,
+) -> Result<Issued, AuthError> {
     if presented.len() > 64 {
         return Err(AuthError::TokenInvalid);
     }
@@ -119,7 +128,11 @@ pub async fn refresh(state: &AppState, presented: &str, device: Device) -> Resul
         now.signed_duration_since(at) <= chrono_duration(state.config.refresh_reuse_interval)
     });
     if row.generation + 1 == session.generation && in_grace {
-        if let Some(successor) = session.successor_sealed.as_deref().and_then(|s| unseal(s, presented)) {
+        if let Some(successor) = session
+            .successor_sealed
+            .as_deref()
+            .and_then(|s| unseal(s, presented))
+        {
             return issue(state, &user, &session, successor, now);
         }
     }
@@ -152,8 +165,14 @@ async fn rotate(
         .col_expr(session::Column::Generation, Expr::value(generation))
         .col_expr(session::Column::RotatedAt, Expr::value(now))
         .col_expr(session::Column::LastUsedAt, Expr::value(now))
-        .col_expr(session::Column::SuccessorSealed, Expr::value(seal(&next, presented)))
-        .col_expr(session::Column::UserAgent, Expr::value(truncate(&device.user_agent, 200)))
+        .col_expr(
+            session::Column::SuccessorSealed,
+            Expr::value(seal(&next, presented)),
+        )
+        .col_expr(
+            session::Column::UserAgent,
+            Expr::value(truncate(&device.user_agent, 200)),
+        )
         .col_expr(session::Column::Ip, Expr::value(truncate(&device.ip, 64)))
         .filter(session::Column::Id.eq(session.id))
         .filter(session::Column::Generation.eq(session.generation))
@@ -199,10 +218,19 @@ pub async fn revoke(state: &AppState, ids: &[Uuid], reason: &str) -> Result<(), 
 ///
 /// # Errors
 /// [`AuthError::Internal`] on a database failure.
-pub async fn logout(state: &AppState, user_id: Uuid, session_id: Uuid, scope: Scope) -> Result<(), AuthError> {
+pub async fn logout(
+    state: &AppState,
+    user_id: Uuid,
+    session_id: Uuid,
+    scope: Scope,
+) -> Result<(), AuthError> {
     let ids = match scope {
         Scope::Local => vec![session_id],
-        Scope::Others => live_ids(state, user_id).await?.into_iter().filter(|id| *id != session_id).collect(),
+        Scope::Others => live_ids(state, user_id)
+            .await?
+            .into_iter()
+            .filter(|id| *id != session_id)
+            .collect(),
         Scope::Global => {
             let mut ids = live_ids(state, user_id).await?;
             ids.push(session_id);
@@ -236,7 +264,11 @@ pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<session::Model>
 ///
 /// # Errors
 /// [`AuthError::Internal`] on a database failure.
-pub async fn describe(state: &AppState, user_id: Uuid, current: Uuid) -> Result<Vec<SessionInfo>, AuthError> {
+pub async fn describe(
+    state: &AppState,
+    user_id: Uuid,
+    current: Uuid,
+) -> Result<Vec<SessionInfo>, AuthError> {
     Ok(list(state, user_id)
         .await?
         .into_iter()
@@ -255,8 +287,16 @@ pub async fn describe(state: &AppState, user_id: Uuid, current: Uuid) -> Result<
 ///
 /// # Errors
 /// [`AuthError::NotFound`] when the session is not one of the user's live sessions.
-pub async fn revoke_own(state: &AppState, user_id: Uuid, session_id: Uuid) -> Result<(), AuthError> {
-    if !list(state, user_id).await?.iter().any(|s| s.id == session_id) {
+pub async fn revoke_own(
+    state: &AppState,
+    user_id: Uuid,
+    session_id: Uuid,
+) -> Result<(), AuthError> {
+    if !list(state, user_id)
+        .await?
+        .iter()
+        .any(|s| s.id == session_id)
+    {
         return Err(AuthError::NotFound);
     }
     revoke(state, &[session_id], "revoked_by_user").await?;
@@ -285,7 +325,11 @@ async fn load(state: &AppState, id: Uuid) -> Result<session::Model, AuthError> {
 }
 
 /// The session's user, if the session is alive and the user may still sign in.
-async fn live_user(state: &AppState, session: &session::Model, now: DateTime<Utc>) -> Result<user::Model, AuthError> {
+async fn live_user(
+    state: &AppState,
+    session: &session::Model,
+    now: DateTime<Utc>,
+) -> Result<user::Model, AuthError> {
     check_alive(state, session, now)?;
     match users::find(&state.db, session.user_id).await? {
         Some(user) if !user.disabled => Ok(user),
@@ -296,7 +340,11 @@ async fn live_user(state: &AppState, session: &session::Model, now: DateTime<Utc
     }
 }
 
-fn check_alive(state: &AppState, session: &session::Model, now: DateTime<Utc>) -> Result<(), AuthError> {
+fn check_alive(
+    state: &AppState,
+    session: &session::Model,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
     if session.revoked_at.is_some() {
         return Err(AuthError::SessionRevoked);
     }
@@ -315,8 +363,13 @@ fn issue(
     now: DateTime<Utc>,
 ) -> Result<Issued, AuthError> {
     let view = users::view(user);
-    let (access_token, access_expires_at) =
-        state.tokens.issue(user.id, session.id, &view.username, view.role, now.timestamp())?;
+    let (access_token, access_expires_at) = state.tokens.issue(
+        user.id,
+        session.id,
+        &view.username,
+        view.role,
+        now.timestamp(),
+    )?;
     let idle_deadline = session.last_used_at + chrono_duration(state.config.refresh_ttl);
     Ok(Issued {
         user: view,
@@ -359,7 +412,10 @@ fn new_token() -> Result<String, AuthError> {
 /// SHA-256 of a refresh token, hex: what the database stores.
 #[must_use]
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn pad(parent: &str) -> [u8; 32] {
@@ -378,7 +434,14 @@ fn seal(successor: &str, parent: &str) -> String {
 
 fn unseal(sealed: &str, parent: &str) -> Option<String> {
     let raw = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-    (raw.len() == 32).then(|| URL_SAFE_NO_PAD.encode(raw.iter().zip(pad(parent)).map(|(a, b)| a ^ b).collect::<Vec<u8>>()))
+    (raw.len() == 32).then(|| {
+        URL_SAFE_NO_PAD.encode(
+            raw.iter()
+                .zip(pad(parent))
+                .map(|(a, b)| a ^ b)
+                .collect::<Vec<u8>>(),
+        )
+    })
 }
 
 fn chrono_duration(d: Duration) -> chrono::Duration {
@@ -395,10 +458,17 @@ mod tests {
 
     #[test]
     fn a_sealed_successor_opens_only_with_its_parent() {
-        let (parent, successor, other) = (new_token().expect("rng"), new_token().expect("rng"), new_token().expect("rng"));
+        let (parent, successor, other) = (
+            new_token().expect("rng"),
+            new_token().expect("rng"),
+            new_token().expect("rng"),
+        );
         let sealed = seal(&successor, &parent);
         assert_ne!(sealed, successor);
-        assert_eq!(unseal(&sealed, &parent).as_deref(), Some(successor.as_str()));
+        assert_eq!(
+            unseal(&sealed, &parent).as_deref(),
+            Some(successor.as_str())
+        );
         assert_ne!(unseal(&sealed, &other).as_deref(), Some(successor.as_str()));
     }
 

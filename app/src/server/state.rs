@@ -12,11 +12,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use uuid::Uuid;
 
 use super::{
-    config::Config,
-    db::db_err,
-    entity::session,
-    password::PasswordHasher,
-    tokens::TokenService,
+    config::Config, db::db_err, entity::session, password::PasswordHasher, tokens::TokenService,
 };
 use crate::error::AuthError;
 
@@ -58,13 +54,18 @@ impl RevocationList {
             .into_iter()
             .map(|(id, at)| (id, at.map_or(0, |t| t.timestamp())))
             .collect();
-        Ok(Self { inner: Arc::new(RwLock::new(map)) })
+        Ok(Self {
+            inner: Arc::new(RwLock::new(map)),
+        })
     }
 
     /// Whether tokens of this session must be refused.
     #[must_use]
     pub fn contains(&self, session_id: Uuid) -> bool {
-        self.inner.read().map(|m| m.contains_key(&session_id)).unwrap_or(true)
+        self.inner
+            .read()
+            .map(|m| m.contains_key(&session_id))
+            .unwrap_or(true)
     }
 
     /// Records revoked sessions.

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use jsonwebtoken::{decode, decode_header, encode, errors::ErrorKind, Algorithm, Header, Validation};
+use jsonwebtoken::{
+    decode, decode_header, encode, errors::ErrorKind, Algorithm, Header, Validation,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -53,14 +55,26 @@ pub struct TokenService {
 impl TokenService {
     /// Builds the service around a loaded key.
     #[must_use]
-    pub fn new(key: SigningKeyPair, issuer: String, audience: String, ttl: Duration, leeway: Duration) -> Self {
+    pub fn new(
+        key: SigningKeyPair,
+        issuer: String,
+        audience: String,
+        ttl: Duration,
+        leeway: Duration,
+    ) -> Self {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer.as_str()]);
         validation.set_audience(&[audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = leeway.as_secs();
-        Self { key, issuer, audience, ttl, validation }
+        Self {
+            key,
+            issuer,
+            audience,
+            ttl,
+            validation,
+        }
     }
 
     /// The key id of the signing key.
@@ -79,7 +93,14 @@ impl TokenService {
     ///
     /// # Errors
     /// [`AuthError::Internal`] if signing fails.
-    pub fn issue(&self, user_id: Uuid, session_id: Uuid, username: &str, role: Role, now: i64) -> Result<(String, i64), AuthError> {
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        username: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<(String, i64), AuthError> {
         let exp = now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = AccessClaims {
             iss: self.issuer.clone(),
@@ -119,12 +140,13 @@ impl TokenService {
         {
             return Err(AuthError::TokenInvalid);
         }
-        let data = decode::<AccessClaims>(token, &self.key.decoding, &self.validation).map_err(|err| {
-            match err.kind() {
-                ErrorKind::ExpiredSignature => AuthError::TokenExpired,
-                _ => AuthError::TokenInvalid,
-            }
-        })?;
+        let data =
+            decode::<AccessClaims>(token, &self.key.decoding, &self.validation).map_err(|err| {
+                match err.kind() {
+                    ErrorKind::ExpiredSignature => AuthError::TokenExpired,
+                    _ => AuthError::TokenInvalid,
+                }
+            })?;
         let claims = data.claims;
         let role = Role::parse(&claims.role).ok_or(AuthError::TokenInvalid)?;
         if claims.typ != "access" || claims.iat > claims.exp {
@@ -148,7 +170,13 @@ mod tests {
     fn service(ttl: u64) -> TokenService {
         let dir = std::env::temp_dir().join(format!("portcullis-tok-{}", Uuid::new_v4()));
         let key = keys::load(&KeySource::Generated(dir.join("k.pem"))).expect("key");
-        TokenService::new(key, "iss".into(), "aud".into(), Duration::from_secs(ttl), Duration::from_secs(0))
+        TokenService::new(
+            key,
+            "iss".into(),
+            "aud".into(),
+            Duration::from_secs(ttl),
+            Duration::from_secs(0),
+        )
     }
 
     fn now() -> i64 {
@@ -159,34 +187,56 @@ mod tests {
     fn an_issued_token_verifies_to_its_principal() {
         let s = service(60);
         let (user, sid) = (Uuid::new_v4(), Uuid::new_v4());
-        let (token, exp) = s.issue(user, sid, "alice", Role::Admin, now()).expect("issue");
+        let (token, exp) = s
+            .issue(user, sid, "alice", Role::Admin, now())
+            .expect("issue");
         let p = s.verify(&token).expect("verify");
-        assert_eq!((p.user_id, p.session_id, p.role, p.expires_at), (user, sid, Role::Admin, exp));
+        assert_eq!(
+            (p.user_id, p.session_id, p.role, p.expires_at),
+            (user, sid, Role::Admin, exp)
+        );
         assert_eq!(p.username, "alice");
     }
 
     #[test]
     fn an_expired_token_says_so() {
         let s = service(60);
-        let (token, _) = s.issue(Uuid::new_v4(), Uuid::new_v4(), "a", Role::User, now() - 3_600).expect("issue");
+        let (token, _) = s
+            .issue(
+                Uuid::new_v4(),
+                Uuid::new_v4(),
+                "a",
+                Role::User,
+                now() - 3_600,
+            )
+            .expect("issue");
         assert_eq!(s.verify(&token), Err(AuthError::TokenExpired));
     }
 
     #[test]
     fn a_token_from_another_key_is_invalid() {
         let (a, b) = (service(60), service(60));
-        let (token, _) = a.issue(Uuid::new_v4(), Uuid::new_v4(), "a", Role::User, now()).expect("issue");
+        let (token, _) = a
+            .issue(Uuid::new_v4(), Uuid::new_v4(), "a", Role::User, now())
+            .expect("issue");
         assert_eq!(b.verify(&token), Err(AuthError::TokenInvalid));
     }
 
     #[test]
     fn tampered_oversized_and_garbage_tokens_are_invalid() {
         let s = service(60);
-        let (token, _) = s.issue(Uuid::new_v4(), Uuid::new_v4(), "a", Role::User, now()).expect("issue");
+        let (token, _) = s
+            .issue(Uuid::new_v4(), Uuid::new_v4(), "a", Role::User, now())
+            .expect("issue");
         let mut tampered = token.clone();
         tampered.pop();
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
-        for bad in [tampered, "x".repeat(MAX_TOKEN_BYTES + 1), "a.b.c".into(), String::new()] {
+        for bad in [
+            tampered,
+            "x".repeat(MAX_TOKEN_BYTES + 1),
+            "a.b.c".into(),
+            String::new(),
+        ] {
             assert_eq!(s.verify(&bad), Err(AuthError::TokenInvalid));
         }
     }

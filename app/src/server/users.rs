@@ -1,7 +1,9 @@
 //! Users: registration, credential checks and the rules for names and passwords.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr,
+};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
@@ -24,9 +26,15 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub fn username_key(username: &str) -> Result<String, AuthError> {
     let len = username.chars().count();
     if !(3..=32).contains(&len) {
-        return Err(AuthError::invalid(Field::Username, "Usernames are 3 to 32 characters long."));
+        return Err(AuthError::invalid(
+            Field::Username,
+            "Usernames are 3 to 32 characters long.",
+        ));
     }
-    if !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+    if !username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
         return Err(AuthError::invalid(
             Field::Username,
             "Usernames may use letters, digits, '.', '-' and '_' only.",
@@ -41,10 +49,16 @@ pub fn username_key(username: &str) -> Result<String, AuthError> {
 /// [`AuthError::Validation`] naming what is wrong.
 pub fn check_password(password: &str) -> Result<(), AuthError> {
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(AuthError::invalid(Field::Password, "Passwords may be at most 1024 bytes long."));
+        return Err(AuthError::invalid(
+            Field::Password,
+            "Passwords may be at most 1024 bytes long.",
+        ));
     }
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AuthError::invalid(Field::Password, "Passwords need at least 8 characters."));
+        return Err(AuthError::invalid(
+            Field::Password,
+            "Passwords need at least 8 characters.",
+        ));
     }
     Ok(())
 }
@@ -132,7 +146,10 @@ pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<user::Mode
 ///
 /// # Errors
 /// [`AuthError::Internal`] on a database failure.
-pub async fn find_by_key(db: &DatabaseConnection, key: &str) -> Result<Option<user::Model>, AuthError> {
+pub async fn find_by_key(
+    db: &DatabaseConnection,
+    key: &str,
+) -> Result<Option<user::Model>, AuthError> {
     user::Entity::find()
         .filter(user::Column::UsernameKey.eq(key))
         .one(db)

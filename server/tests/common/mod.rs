@@ -45,7 +45,10 @@ pub fn spawn_app(env: &[(&str, &str)]) -> TestApp {
         .env("LEPTOS_CONFIG", root.join("Leptos.toml"))
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("DATA_DIR", &dir)
-        .env("RUST_LOG", std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()))
+        .env(
+            "RUST_LOG",
+            std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
@@ -64,7 +67,9 @@ pub fn spawn_app(env: &[(&str, &str)]) -> TestApp {
             }
         }
     });
-    let base = rx.recv_timeout(Duration::from_secs(60)).expect("server printed its address");
+    let base = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server printed its address");
     TestApp { base, child, dir }
 }
 
@@ -103,7 +108,11 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Self { base: app.base.clone(), http, cookies: BTreeMap::new() }
+        Self {
+            base: app.base.clone(),
+            http,
+            cookies: BTreeMap::new(),
+        }
     }
 
     pub async fn send(&mut self, method: Method, path: &str, body: Option<Value>) -> Reply {
@@ -119,7 +128,11 @@ impl Client {
     ) -> Reply {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if !self.cookies.is_empty() {
-            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             req = req.header(header::COOKIE, jar.join("; "));
         }
         for (k, v) in headers {
@@ -132,7 +145,13 @@ impl Client {
         self.absorb(res).await
     }
 
-    pub async fn raw(&mut self, method: Method, path: &str, content_type: &str, body: &str) -> Reply {
+    pub async fn raw(
+        &mut self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Reply {
         let res = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -159,12 +178,18 @@ impl Client {
         }
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     pub async fn register(&mut self, username: &str, password: &str) -> Reply {
         let body = serde_json::json!({ "username": username, "password": password });
-        self.send(Method::POST, "/api/auth/register", Some(body)).await
+        self.send(Method::POST, "/api/auth/register", Some(body))
+            .await
     }
 
     pub async fn login(&mut self, username: &str, password: &str) -> Reply {
@@ -181,13 +206,21 @@ impl Client {
     }
 
     pub async fn logout(&mut self, scope: &str) -> Reply {
-        self.send(Method::POST, "/api/auth/logout", Some(serde_json::json!({ "scope": scope }))).await
+        self.send(
+            Method::POST,
+            "/api/auth/logout",
+            Some(serde_json::json!({ "scope": scope })),
+        )
+        .await
     }
 
     /// Registers and signs in a fresh user; returns its name.
     pub async fn signed_in_user(&mut self, password: &str) -> String {
         let name = format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        assert_eq!(self.register(&name, password).await.status, StatusCode::CREATED);
+        assert_eq!(
+            self.register(&name, password).await.status,
+            StatusCode::CREATED
+        );
         assert_eq!(self.login(&name, password).await.status, StatusCode::OK);
         name
     }
