@@ -1,4 +1,4 @@
-import { test, expect, Page, BrowserContext, Browser } from '@playwright/test';
+import { test, expect, Page, BrowserContext } from '@playwright/test';
 
 const password = 'correct horse battery';
 
@@ -23,6 +23,17 @@ async function signIn(page: Page, name: string) {
   await hydrated(page);
 }
 
+/** A new user signed in, with two tabs of one browser showing the dashboard. */
+async function twoSignedInTabs(context: BrowserContext) {
+  const a = await context.newPage();
+  const name = await newUser(a);
+  await signIn(a, name);
+  const b = await context.newPage();
+  await b.goto('/dashboard');
+  await hydrated(b);
+  return { a, b, name };
+}
+
 /** Records failed API answers and every visit to /login. */
 function watch(page: Page) {
   const failures: string[] = [];
@@ -38,12 +49,7 @@ function watch(page: Page) {
 
 test('two tabs work through more than ten access-token lifetimes without a failure', async ({ context }) => {
   test.setTimeout(150_000);
-  const a = await context.newPage();
-  const name = await newUser(a);
-  await signIn(a, name);
-  const b = await context.newPage();
-  await b.goto('/dashboard');
-  await hydrated(b);
+  const { a, b, name } = await twoSignedInTabs(context);
   const wa = watch(a);
   const wb = watch(b);
 
@@ -70,12 +76,7 @@ test('two tabs work through more than ten access-token lifetimes without a failu
 });
 
 test('signing out in one tab sends the other to /login within 2 seconds', async ({ context }) => {
-  const a = await context.newPage();
-  const name = await newUser(a);
-  await signIn(a, name);
-  const b = await context.newPage();
-  await b.goto('/dashboard');
-  await hydrated(b);
+  const { a, b, name } = await twoSignedInTabs(context);
   await a.getByRole('button', { name: 'Sign out' }).click();
   await expect(a).toHaveURL(/\/login$/);
   await expect(b).toHaveURL(/\/login/, { timeout: 2_000 });
