@@ -16,6 +16,12 @@ cargo fmt --all --check
 step "build the site and the server (cargo leptos build)"
 cargo leptos build
 
+# cargo-leptos builds debug code with `--cfg erase_components`; a plain cargo build
+# of the same server does not, and its pages would not hydrate against the WASM.
+# A separate target dir keeps the two builds from overwriting each other's
+# target/debug/server (the one Playwright runs) and from rebuilding each other.
+export CARGO_TARGET_DIR="$PWD/target/rust-tests"
+
 step "Rust tests (unit + HTTP integration on SQLite)"
 TEST_DATABASE_URL= cargo test -p app -p server -p migration
 
@@ -36,6 +42,7 @@ else
   step "PostgreSQL tests skipped: no TEST_DATABASE_URL and no server on 127.0.0.1:5432"
 fi
 
+unset CARGO_TARGET_DIR
 step "browser tests (Playwright, Debian Chromium)"
 (cd end2end && npx playwright test)
 
