@@ -128,14 +128,9 @@ pub async fn logout(
             .scope
     };
     let me = authn.principal()?;
-    let scope = match scope {
-        LogoutScope::Local => sessions::Scope::Local,
-        LogoutScope::Others => sessions::Scope::Others,
-        LogoutScope::Global => sessions::Scope::Global,
-    };
     sessions::logout(&state, me.user_id, me.session_id, scope).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    if scope != sessions::Scope::Others {
+    if scope != LogoutScope::Others {
         response = with_cookies(response, cookies::clear(&state.config));
         response
             .headers_mut()

@@ -61,7 +61,7 @@ pub async fn logout(scope: LogoutScope) -> Result<(), AuthError> {
     }
     // Signing out with an expired or revoked token still clears the cookies.
     if let Ok(me) = authn.principal() {
-        sessions::logout(&state, me.user_id, me.session_id, to_scope(scope))
+        sessions::logout(&state, me.user_id, me.session_id, scope)
             .await
             .map_err(respond)?;
     }
@@ -130,16 +130,6 @@ pub async fn revoke_session(id: uuid::Uuid) -> Result<(), AuthError> {
     sessions::revoke_own(&state, me.user_id, id)
         .await
         .map_err(respond)
-}
-
-#[cfg(feature = "ssr")]
-fn to_scope(scope: LogoutScope) -> crate::server::sessions::Scope {
-    use crate::server::sessions::Scope;
-    match scope {
-        LogoutScope::Local => Scope::Local,
-        LogoutScope::Others => Scope::Others,
-        LogoutScope::Global => Scope::Global,
-    }
 }
 
 /// A form posted without JavaScript expects a page back: send it to `to`.

@@ -26,7 +26,7 @@ use super::{
     users,
 };
 use crate::{
-    auth::{SessionInfo, User},
+    auth::{LogoutScope, SessionInfo, User},
     error::AuthError,
 };
 
@@ -48,17 +48,6 @@ pub struct Issued {
     pub refresh_token: String,
     /// Unix seconds: when the refresh token stops working if unused.
     pub refresh_expires_at: i64,
-}
-
-/// Which sessions a logout ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// This session.
-    Local,
-    /// Every other session of the user.
-    Others,
-    /// Every session of the user.
-    Global,
 }
 
 /// Starts a session for a user who just proved who they are.
@@ -222,16 +211,16 @@ pub async fn logout(
     state: &AppState,
     user_id: Uuid,
     session_id: Uuid,
-    scope: Scope,
+    scope: LogoutScope,
 ) -> Result<(), AuthError> {
     let ids = match scope {
-        Scope::Local => vec![session_id],
-        Scope::Others => live_ids(state, user_id)
+        LogoutScope::Local => vec![session_id],
+        LogoutScope::Others => live_ids(state, user_id)
             .await?
             .into_iter()
             .filter(|id| *id != session_id)
             .collect(),
-        Scope::Global => {
+        LogoutScope::Global => {
             let mut ids = live_ids(state, user_id).await?;
             ids.push(session_id);
             ids
