@@ -6,7 +6,9 @@ import { join, resolve } from 'node:path';
 // The real server binary (built by `cargo leptos build`) on a fresh SQLite file.
 const root = resolve(__dirname, '..');
 const port = Number(process.env.E2E_PORT ?? 3107);
-const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-e2e-'));
+// Set once in the runner and inherited by the workers, which create users in it.
+process.env.PORTCULLIS_E2E_DATA ??= mkdtempSync(join(tmpdir(), 'portcullis-e2e-'));
+const dataDir = process.env.PORTCULLIS_E2E_DATA;
 export const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({

@@ -46,6 +46,12 @@ pub enum AuthError {
     Forbidden,
     #[error("Not found.")]
     NotFound,
+    /// A state-changing browser request that did not come from our own origin.
+    #[error("This request did not come from this site and was refused.")]
+    CrossSite,
+    /// The change would leave no enabled admin.
+    #[error("This is the last admin account: promote someone else first.")]
+    LastAdmin,
     #[error("Too many attempts. Try again in {retry_after} seconds.")]
     RateLimited { retry_after: u64 },
     #[error("The server is busy. Try again in a moment.")]
@@ -74,6 +80,8 @@ impl AuthError {
             Self::RefreshReused => "refresh_reused",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
+            Self::LastAdmin => "last_admin",
+            Self::CrossSite => "cross_site_request",
             Self::RateLimited { .. } => "rate_limited",
             Self::Busy => "busy",
             Self::Internal => "internal",
@@ -93,9 +101,9 @@ impl AuthError {
             | Self::SessionRevoked
             | Self::SessionExpired
             | Self::RefreshReused => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::CrossSite => 403,
             Self::NotFound => 404,
-            Self::UsernameTaken => 409,
+            Self::UsernameTaken | Self::LastAdmin => 409,
             Self::RateLimited { .. } => 429,
             Self::Internal | Self::Transport(_) => 500,
             Self::Busy => 503,
@@ -179,6 +187,8 @@ impl From<ErrorBody> for AuthError {
             "refresh_reused" => Self::RefreshReused,
             "forbidden" => Self::Forbidden,
             "not_found" => Self::NotFound,
+            "last_admin" => Self::LastAdmin,
+            "cross_site_request" => Self::CrossSite,
             "rate_limited" => Self::RateLimited {
                 retry_after: body.retry_after.unwrap_or(1),
             },
@@ -221,6 +231,8 @@ mod tests {
             AuthError::RefreshReused,
             AuthError::Forbidden,
             AuthError::NotFound,
+            AuthError::LastAdmin,
+            AuthError::CrossSite,
             AuthError::RateLimited { retry_after: 7 },
             AuthError::Busy,
             AuthError::Internal,

@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod pages;
@@ -17,11 +18,15 @@ use leptos_router::{
     path,
 };
 
+use admin::AdminPage;
 use auth::{provide_auth, use_auth, LoginPage, RegisterPage, SessionsPage, SignOutButton};
 use pages::{DashboardPage, HomePage, NotFound};
+use policy::Permission;
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    server::security::set_page_csp(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -57,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=RegisterPage />
                     <Route path=path!("/dashboard") view=DashboardPage />
                     <Route path=path!("/sessions") view=SessionsPage />
+                    <Route path=path!("/admin") view=AdminPage />
                 </Routes>
             </main>
         </Router>
@@ -75,6 +81,7 @@ fn Header() -> impl IntoView {
                         <nav class="menu">
                             <a href="/dashboard">"Dashboard"</a>
                             <a href="/sessions">"Sessions"</a>
+                            {s.user.role.allows(Permission::ManageUsers).then(|| view! { <a href="/admin">"Admin"</a> })}
                             <span class="who" data-testid="who">{s.user.username.clone()}</span>
                             <SignOutButton />
                         </nav>

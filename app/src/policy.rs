@@ -107,11 +107,21 @@ pub enum Decision {
 /// Decides whether a visitor with `role` (`None` when anonymous) may see `path`.
 #[must_use]
 pub fn decide(path: &str, role: Option<Role>) -> Decision {
-    match (access_for(path), role) {
-        (Access::Public, _) => Decision::Allow,
-        (Access::Requires(_), None) => Decision::SignIn,
-        (Access::Requires(p), Some(role)) if role.allows(p) => Decision::Allow,
-        (Access::Requires(_), Some(_)) => Decision::Forbidden,
+    match access_for(path) {
+        Access::Public => Decision::Allow,
+        Access::Requires(permission) => require(role, permission),
+    }
+}
+
+/// The one rule behind pages, server functions and JSON endpoints: anonymous
+/// callers must sign in (401), signed-in callers without `permission` are
+/// forbidden (403).
+#[must_use]
+pub fn require(role: Option<Role>, permission: Permission) -> Decision {
+    match role {
+        None => Decision::SignIn,
+        Some(role) if role.allows(permission) => Decision::Allow,
+        Some(_) => Decision::Forbidden,
     }
 }
 
@@ -189,6 +199,22 @@ mod tests {
         ];
         for (path, role, expected) in table {
             assert_eq!(decide(path, role), expected, "{path} {role:?}");
+        }
+    }
+
+    #[test]
+    fn operations_need_their_permission() {
+        use Permission::*;
+        let table = [
+            (None, ManageUsers, Decision::SignIn),
+            (None, ViewDashboard, Decision::SignIn),
+            (Some(Role::User), ManageUsers, Decision::Forbidden),
+            (Some(Role::User), ManageSessions, Decision::Forbidden),
+            (Some(Role::User), ManageOwnSessions, Decision::Allow),
+            (Some(Role::Admin), ManageUsers, Decision::Allow),
+        ];
+        for (role, permission, expected) in table {
+            assert_eq!(require(role, permission), expected, "{role:?} {permission:?}");
         }
     }
 

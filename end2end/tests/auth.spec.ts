@@ -1,23 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-
-const password = 'correct horse battery';
-
-function uniqueName(): string {
-  return `e2e${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-}
-
-/** Fails the test on any console error or page error (hydration problems included). */
-function watchConsole(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  return errors;
-}
-
-async function hydrated(page: Page) {
-  // The WASM bundle marks the document once hydration is complete.
-  await page.waitForFunction(() => (window as any).__portcullis_hydrated === true, null, { timeout: 30_000 });
-}
+import { test, expect } from '@playwright/test';
+import { hydrated, password, uniqueName, watchConsole } from './helpers';
 
 test('a new user registers, signs in, reloads, signs out and is sent to /login', async ({ page }) => {
   const errors = watchConsole(page);

@@ -1,27 +1,5 @@
 import { test, expect, Page, BrowserContext } from '@playwright/test';
-
-const password = 'correct horse battery';
-
-async function hydrated(page: Page) {
-  await page.waitForFunction(() => (window as any).__portcullis_hydrated === true, null, { timeout: 30_000 });
-}
-
-async function newUser(page: Page): Promise<string> {
-  const name = `s${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-  const r = await page.request.post('/api/auth/register', { data: { username: name, password } });
-  expect(r.status()).toBe(201);
-  return name;
-}
-
-async function signIn(page: Page, name: string) {
-  await page.goto('/login?next=/dashboard');
-  await hydrated(page);
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-  await hydrated(page);
-}
+import { hydrated, newUser, signIn } from './helpers';
 
 /** A new user signed in, with two tabs of one browser showing the dashboard. */
 async function twoSignedInTabs(context: BrowserContext) {

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_users;
 mod m20261123_000002_sessions;
+mod m20261123_000003_user_authz;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_users::Migration),
             Box::new(m20261123_000002_sessions::Migration),
+            Box::new(m20261123_000003_user_authz::Migration),
         ]
     }
 }

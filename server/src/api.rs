@@ -4,7 +4,6 @@
 use app::{
     auth::{LogoutScope, SignedIn, User},
     error::AuthError,
-    policy::Role,
     server::{cookies, middleware::device, sessions, users, AppState, Authn},
 };
 use axum::{
@@ -62,16 +61,12 @@ pub struct LogoutRequest {
 /// `POST /api/auth/register` → 201 `{id, username, role}`.
 pub async fn register(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, Json<User>), AuthError> {
-    let user = users::register(
-        &state.db,
-        &state.hasher,
-        body.username.trim(),
-        body.password.into(),
-        Role::User,
-    )
-    .await?;
+    let device = device(&headers, Some(peer));
+    let user = users::register_user(&state, &body.username, body.password.into(), &device).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -82,14 +77,13 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, AuthError> {
-    let user = users::authenticate(
-        &state.db,
-        &state.hasher,
-        body.username.trim(),
+    let issued = sessions::sign_in(
+        &state,
+        &body.username,
         body.password.into(),
+        device(&headers, Some(peer)),
     )
     .await?;
-    let issued = sessions::start(&state, &user, device(&headers, Some(peer))).await?;
     Ok(signed_in(&state, &issued))
 }
 
@@ -169,6 +163,85 @@ pub async fn revoke_session(
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AuthError::NotFound)?;
     sessions::revoke_own(&state, me.user_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of `POST /api/token` (JSON or form-encoded, as OAuth 2 clients send it).
+#[derive(Deserialize)]
+#[serde(tag = "grant_type", rename_all = "snake_case")]
+pub enum TokenRequest {
+    Password { username: String, password: String },
+    RefreshToken { refresh_token: String },
+}
+
+/// `POST /api/token`: the token endpoint for non-browser clients, shaped like
+/// OAuth 2's. `{"grant_type":"password","username","password"}` or
+/// `{"grant_type":"refresh_token","refresh_token"}` →
+/// `{"access_token","refresh_token","token_type":"Bearer","expires_in"}`.
+/// The same session service as the cookies: rotation, grace and reuse detection.
+pub async fn token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, AuthError> {
+    let device = device(&headers, Some(peer));
+    state
+        .limiter
+        .hit(app::server::limits::Bucket::Token, device.ip_addr())?;
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let request: TokenRequest = if form {
+        serde_urlencoded::from_bytes(&body).map_err(|e| token_request_error(&e.to_string()))?
+    } else {
+        serde_json::from_slice(&body).map_err(|e| token_request_error(&e.to_string()))?
+    };
+    let issued = match request {
+        TokenRequest::Password { username, password } => {
+            sessions::sign_in(&state, &username, password.into(), device).await?
+        }
+        TokenRequest::RefreshToken { refresh_token } => {
+            sessions::refresh(&state, &refresh_token, device).await?
+        }
+    };
+    let now = chrono_now();
+    let mut response = Json(serde_json::json!({
+        "access_token": issued.access_token,
+        "refresh_token": issued.refresh_token,
+        "token_type": "Bearer",
+        "expires_in": (issued.access_expires_at - now).max(0),
+        "refresh_expires_in": (issued.refresh_expires_at - now).max(0),
+    }))
+    .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+fn token_request_error(detail: &str) -> AuthError {
+    AuthError::BadRequest(format!(
+        "Send grant_type=password with username and password, or \
+         grant_type=refresh_token with refresh_token ({detail})."
+    ))
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// `GET /.well-known/jwks.json`: the public keys that verify access tokens
+/// (the signing key and any retired key still in its overlap window).
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let mut response = Json(state.tokens.jwks()).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
 }
 
 /// Unknown `/api/...` paths answer with the JSON envelope too.

@@ -5,9 +5,16 @@ use std::io::Read;
 
 use app::{
     policy::Role,
-    server::{config::Config, db, entity::user, password::PasswordHasher, users},
+    server::{
+        config::Config,
+        db,
+        entity::{session, user},
+        password::PasswordHasher,
+        users,
+    },
 };
-use sea_orm::{ActiveModelTrait, Set};
+use chrono::Utc;
+use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 pub const USAGE: &str = "usage:
   server                      run the web server (same as `server serve`)
@@ -21,7 +28,7 @@ pub const USAGE: &str = "usage:
 /// A readable message for bad arguments, a bad password or a database failure.
 pub async fn create_user(args: &[String]) -> Result<(), String> {
     let mut username = None;
-    let mut role = Role::User;
+    let mut role = None;
     let mut reset = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -29,8 +36,10 @@ pub async fn create_user(args: &[String]) -> Result<(), String> {
             "--username" => username = it.next().cloned(),
             "--role" => {
                 let name = it.next().ok_or("--role needs a value: user or admin")?;
-                role = Role::parse(name)
-                    .ok_or_else(|| format!("unknown role `{name}`: use user or admin"))?;
+                role = Some(
+                    Role::parse(name)
+                        .ok_or_else(|| format!("unknown role `{name}`: use user or admin"))?,
+                );
             }
             "--reset-password" => reset = true,
             other => return Err(format!("unexpected argument `{other}`\n\n{USAGE}")),
@@ -50,21 +59,39 @@ pub async fn create_user(args: &[String]) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("no user named `{username}`"))?;
-        users::check_password(&password).map_err(|e| e.to_string())?;
+        users::check_password(&password, &[&username]).map_err(|e| e.to_string())?;
         let hash = hasher
             .hash(password.into())
             .await
             .map_err(|e| e.to_string())?;
-        let mut active: user::ActiveModel = existing.into();
+        let user_id = existing.id;
+        let mut active: user::ActiveModel = existing.clone().into();
         active.password_hash = Set(hash);
-        active.role = Set(role.as_str().to_owned());
-        active
+        if let Some(role) = role.filter(|r| r.as_str() != existing.role) {
+            active.role = Set(role.as_str().to_owned());
+            active.authz_changed_at = Set(Some(Utc::now()));
+        }
+        let updated = active
             .update(&conn)
             .await
             .map_err(|e| format!("cannot update the user: {e}"))?;
-        println!("password reset for {username} (role {})", role.as_str());
+        // A reset password ends every session signed in with the old one.
+        let ended = session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+            .col_expr(session::Column::RevokeReason, Expr::value("password_reset"))
+            .filter(session::Column::UserId.eq(user_id))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(&conn)
+            .await
+            .map_err(|e| format!("cannot end the user's sessions: {e}"))?
+            .rows_affected;
+        println!(
+            "password reset for {username} (role {}); {ended} session(s) signed out",
+            updated.role
+        );
         return Ok(());
     }
+    let role = role.unwrap_or(Role::User);
     let user = users::register(&conn, &hasher, &username, password.into(), role)
         .await
         .map_err(|e| e.to_string())?;

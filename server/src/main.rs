@@ -4,6 +4,7 @@
 //! `server create-user --username NAME [--role admin]` creates a user (or resets
 //! their password) with the password read from standard input.
 
+mod admin_api;
 mod api;
 mod cli;
 mod routes;
@@ -53,17 +54,19 @@ async fn leptos_options() -> Result<LeptosOptions, String> {
 
 /// Loads configuration, builds the state and serves until interrupted.
 async fn serve() -> Result<(), String> {
-    let leptos_options = leptos_options().await?;
-    let config = app::server::config::Config::from_env(leptos_options.site_addr)
-        .map_err(|e| e.to_string())?;
-    let state = app::server::build_state(config, leptos_options).await?;
-    let addr = state.leptos_options.site_addr;
-    let router = routes::router(state.clone());
-    routes::spawn_maintenance(state);
+    let mut leptos_options = leptos_options().await?;
+    let addr = leptos_options.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    // With port 0 the real port is known only now; the default PUBLIC_URL
+    // (and with it the CSRF origin and the token issuer) must use it.
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    leptos_options.site_addr = local;
+    let config = app::server::config::Config::from_env(local).map_err(|e| e.to_string())?;
+    let state = app::server::build_state(config, leptos_options).await?;
+    let router = routes::router(state.clone());
+    routes::spawn_maintenance(state);
     // Tests and scripts read this line to learn the port when LEPTOS_SITE_ADDR ends in :0.
     println!("listening on http://{local}");
     tracing::info!(%local, "listening");

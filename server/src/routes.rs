@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use app::{
-    server::{middleware, revocation_window, AppState},
+    server::{middleware, revocation_window, security, AppState},
     shell, App,
 };
 use axum::{
     body::Body,
-    extract::Request,
+    extract::{Request, State},
     http::StatusCode,
     middleware::{from_fn, from_fn_with_state, Next},
     response::Response,
@@ -20,7 +20,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
-use crate::api;
+use crate::{admin_api, api};
 
 /// Request bodies larger than this are refused with 413.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         move || provide_context(state.clone())
     };
     let api = Router::new()
+        .route("/api/token", post(api::token))
         .route("/api/auth/register", post(api::register))
         .route("/api/auth/login", post(api::login))
         .route("/api/auth/refresh", post(api::refresh))
@@ -40,6 +41,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/sessions", get(api::list_sessions))
         .route("/api/auth/sessions/{id}", delete(api::revoke_session))
         .route("/api/me", get(api::me))
+        .route("/.well-known/jwks.json", get(api::jwks))
+        .route("/api/admin/users", get(admin_api::list_users))
+        .route("/api/admin/users/{id}/role", post(admin_api::set_role))
+        .route("/api/admin/users/{id}/disable", post(admin_api::disable))
+        .route("/api/admin/users/{id}/enable", post(admin_api::enable))
+        .route(
+            "/api/admin/users/{id}/revoke-sessions",
+            post(admin_api::revoke_sessions),
+        )
         .route("/api/{*rest}", get(api::not_found).post(api::not_found));
     Router::new()
         .merge(api)
@@ -53,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(server_fn_status))
         .layer(from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(from_fn_with_state(state.clone(), security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -77,14 +88,45 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Background upkeep: forget revocations no live token can need.
+/// Adds the hardening headers to every response.
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let https = state.config.public_url.starts_with("https://");
+    security::harden(response.headers_mut(), https);
+    response
+}
+
+/// Background upkeep: learn of revocations and role changes made by other
+/// instances (a short poll of two indexed columns, so requests never query),
+/// and forget what no live token can need.
 pub fn spawn_maintenance(state: AppState) {
+    let poll = state.config.sync_interval;
+    let sync = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut since = chrono::Utc::now();
+        loop {
+            tick.tick().await;
+            // Overlap the windows by a few seconds: clocks of instances differ a little,
+            // and recording a change twice is harmless.
+            let from = since - chrono::Duration::seconds(5);
+            let now = chrono::Utc::now();
+            let revoked = sync.revoked.load_since(&sync.db, from).await;
+            let standing = sync.standing.load_since(&sync.db, from).await;
+            if revoked.is_ok() && standing.is_ok() {
+                since = now;
+            }
+        }
+    });
     tokio::spawn(async move {
         let window = revocation_window(&state.config);
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             state.revoked.prune(window);
+            state.standing.prune(window);
+            state.limiter.prune();
         }
     });
 }

@@ -3,66 +3,32 @@
 
 mod common;
 
-use std::{
-    io::Write,
-    path::Path,
-    process::{Command, Stdio},
-};
-
-use common::{spawn_app, Client};
+use common::{database_url, run_cli, spawn_app, Client};
 use reqwest::StatusCode;
-
-fn create_user(data_dir: &Path, args: &[&str], stdin: &str) -> (bool, String) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .current_dir(root)
-        .arg("create-user")
-        .args(args)
-        .env("DATA_DIR", data_dir)
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/portcullis.db?mode=rwc", data_dir.display()),
-        )
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 #[tokio::test]
 async fn create_user_makes_an_admin_who_can_sign_in_and_resets_passwords() {
     let dir = std::env::temp_dir().join(format!("portcullis-cli-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (ok, out) = create_user(
+    let db = database_url(&dir);
+    let (ok, out) = run_cli(
         &dir,
+        &db,
         &["--username", "root", "--role", "admin"],
         "first admin pw\n",
     );
     assert!(ok, "{out}");
     assert!(out.contains("created root with role admin"), "{out}");
-    let (ok, out) = create_user(
+    let (ok, out) = run_cli(
         &dir,
-        &["--username", "root", "--role", "admin", "--reset-password"],
+        &db,
+        &["--username", "root", "--reset-password"],
         "second admin pw\n",
     );
     assert!(ok, "{out}");
+    // A reset without --role keeps the role: it must never demote the only admin.
+    assert!(out.contains("(role admin)"), "{out}");
 
-    let db = format!("sqlite://{}/portcullis.db?mode=rwc", dir.display());
     let app = spawn_app(&[("DATABASE_URL", db.as_str())]);
     let mut c = Client::new(&app);
     assert_eq!(
@@ -81,6 +47,7 @@ async fn create_user_makes_an_admin_who_can_sign_in_and_resets_passwords() {
 fn create_user_refuses_bad_input_with_a_clear_message() {
     let dir = std::env::temp_dir().join(format!("portcullis-cli-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
+    let db = database_url(&dir);
     let cases: [(&[&str], &str, &str); 6] = [
         (&[], "pw long enough", "--username is required"),
         (&["--username", "x y"], "pw long enough", "Usernames"),
@@ -98,7 +65,7 @@ fn create_user_refuses_bad_input_with_a_clear_message() {
         ),
     ];
     for (args, stdin, expected) in cases {
-        let (ok, out) = create_user(&dir, args, stdin);
+        let (ok, out) = run_cli(&dir, &db, args, stdin);
         assert!(!ok, "{args:?} should fail");
         assert!(out.contains(expected), "{args:?}: {out}");
         assert!(!out.contains("panicked"), "{out}");

@@ -8,17 +8,11 @@ use crate::error::AuthError;
 /// Creates an account with the default role.
 #[server(prefix = "/api/fn", endpoint = "register")]
 pub async fn register(username: String, password: String) -> Result<User, AuthError> {
-    use crate::{policy::Role, server::*};
+    use crate::server::*;
     let state = app_state()?;
-    let user = users::register(
-        &state.db,
-        &state.hasher,
-        username.trim(),
-        password.into(),
-        Role::User,
-    )
-    .await
-    .map_err(respond)?;
+    let user = users::register_user(&state, &username, password.into(), &request_device())
+        .await
+        .map_err(respond)?;
     redirect_plain_form("/login?registered=1");
     Ok(user)
 }
@@ -32,10 +26,7 @@ pub async fn login(
 ) -> Result<LoginOutcome, AuthError> {
     use crate::{policy::safe_next, server::*};
     let state = app_state()?;
-    let user = users::authenticate(&state.db, &state.hasher, username.trim(), password.into())
-        .await
-        .map_err(respond)?;
-    let issued = sessions::start(&state, &user, request_device())
+    let issued = sessions::sign_in(&state, &username, password.into(), request_device())
         .await
         .map_err(respond)?;
     set_response_cookies(cookies::set(&state.config, &issued));

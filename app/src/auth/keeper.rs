@@ -36,6 +36,23 @@ pub fn is_expired(err: &AuthError) -> bool {
 #[cfg(feature = "hydrate")]
 pub use client::*;
 
+/// Calls a server function for a signed-in page. In the browser an expired
+/// access token is refreshed once and the call retried, so the user never sees
+/// the expiry; during server rendering the call simply runs.
+///
+/// # Errors
+/// Whatever the call returns once a refresh could not help.
+pub async fn authed<T, F, Fut>(call: F) -> Result<T, AuthError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AuthError>>,
+{
+    #[cfg(feature = "hydrate")]
+    return with_refresh(call).await;
+    #[cfg(not(feature = "hydrate"))]
+    call().await
+}
+
 /// On the server there is nothing to remember or announce.
 #[cfg(not(feature = "hydrate"))]
 pub fn remember(_signed_in: &SignedIn) {}

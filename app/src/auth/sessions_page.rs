@@ -2,23 +2,15 @@
 
 use leptos::prelude::*;
 
-#[cfg(feature = "hydrate")]
-use super::keeper;
-use super::{list_sessions, revoke_session, Guard, SessionInfo};
+use super::{keeper::authed, list_sessions, revoke_session, Guard, SessionInfo};
 use crate::error::AuthError;
 
 async fn load() -> Result<Vec<SessionInfo>, AuthError> {
-    #[cfg(feature = "hydrate")]
-    return keeper::with_refresh(list_sessions).await;
-    #[cfg(not(feature = "hydrate"))]
-    list_sessions().await
+    authed(list_sessions).await
 }
 
 async fn revoke(id: uuid::Uuid) -> Result<(), AuthError> {
-    #[cfg(feature = "hydrate")]
-    return keeper::with_refresh(move || revoke_session(id)).await;
-    #[cfg(not(feature = "hydrate"))]
-    revoke_session(id).await
+    authed(move || revoke_session(id)).await
 }
 
 /// `/sessions`

@@ -50,11 +50,18 @@ pub struct Config {
     pub jwt_audience: String,
     pub jwt_leeway: Duration,
     pub key_source: KeySource,
+    /// Retired keys that still verify during a rotation (`JWT_PREVIOUS_KEY_FILES`, comma-separated).
+    pub previous_key_files: Vec<PathBuf>,
     pub argon2: Argon2Params,
     /// How many password hashes may run at once (defaults to the number of cores).
     pub hash_concurrency: usize,
     /// How many sign-ins may wait for a hashing slot before we answer 503.
     pub hash_queue: usize,
+    /// How often to pick up revocations and role changes made by other instances
+    /// (`SYNC_INTERVAL`).
+    pub sync_interval: Duration,
+    /// Abuse limits (`RATE_LIMIT`, `*_RATE_LIMIT`).
+    pub limits: super::limits::Limits,
 }
 
 /// A configuration value that could not be used; the message says which and why.
@@ -143,6 +150,33 @@ impl Config {
                     .map_err(|_| ConfigError(format!("{key} must be a whole number, not `{raw}`")))
             })
         };
+        let limits = {
+            use super::limits::{Limits, Rate};
+            let defaults = Limits::default();
+            let rate = |key: &str, default: Rate| -> Result<Rate, ConfigError> {
+                get(key).map_or(Ok(default), |raw| {
+                    Rate::parse(&raw).ok_or_else(|| {
+                        ConfigError(format!("{key} must look like `30/5m`, not `{raw}`"))
+                    })
+                })
+            };
+            Limits {
+                enabled: match get("RATE_LIMIT").as_deref() {
+                    None | Some("on") => true,
+                    Some("off") => false,
+                    Some(other) => {
+                        return Err(ConfigError(format!(
+                            "RATE_LIMIT must be `on` or `off`, not `{other}`"
+                        )))
+                    }
+                },
+                sign_in: rate("SIGN_IN_RATE_LIMIT", defaults.sign_in)?,
+                register: rate("REGISTER_RATE_LIMIT", defaults.register)?,
+                refresh: rate("REFRESH_RATE_LIMIT", defaults.refresh)?,
+                token: rate("TOKEN_RATE_LIMIT", defaults.token)?,
+                ..defaults
+            }
+        };
         let config = Self {
             mode,
             database_url: SecretString::from(database_url),
@@ -156,6 +190,15 @@ impl Config {
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "portcullis".into()),
             jwt_leeway: duration("JWT_LEEWAY", "5s")?,
             key_source,
+            previous_key_files: get("JWT_PREVIOUS_KEY_FILES")
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(PathBuf::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
             argon2: Argon2Params {
                 m_cost_kib: number("ARGON2_M_COST", 19_456)?,
                 t_cost: number("ARGON2_T_COST", 2)?,
@@ -164,6 +207,8 @@ impl Config {
             hash_concurrency: number("HASH_CONCURRENCY", u32::try_from(cores).unwrap_or(2))?
                 as usize,
             hash_queue: number("HASH_QUEUE", 64)? as usize,
+            sync_interval: duration("SYNC_INTERVAL", "500ms")?,
+            limits,
             public_url,
             data_dir,
         };
@@ -172,6 +217,9 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        if self.sync_interval.is_zero() {
+            return Err(ConfigError("SYNC_INTERVAL must be longer than zero".into()));
+        }
         if self.access_ttl.is_zero() || self.refresh_ttl.is_zero() {
             return Err(ConfigError(
                 "token lifetimes must be longer than zero".into(),

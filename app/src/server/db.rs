@@ -40,15 +40,22 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, String> {
     Ok(db)
 }
 
-/// Applies pending migrations. On PostgreSQL they run inside a transaction that
-/// first takes an advisory lock, so instances starting together migrate one at a time.
+/// Applies pending migrations inside one transaction that first takes a lock,
+/// so instances starting together migrate one at a time: on PostgreSQL an
+/// advisory lock, on SQLite the database's write lock (taken by a write to a
+/// one-row lock table; the other instance waits out sqlx's busy timeout).
 async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return Migrator::up(db, None).await;
-    }
     let txn = db.begin().await?;
-    txn.execute_unprepared("SELECT pg_advisory_xact_lock(7243110521)")
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7243110521)")
+            .await?;
+    } else {
+        txn.execute_unprepared(
+            "CREATE TABLE IF NOT EXISTS portcullis_migration_lock (id INTEGER); \
+             DELETE FROM portcullis_migration_lock;",
+        )
         .await?;
+    }
     Migrator::up(&txn, None).await?;
     txn.commit().await
 }

@@ -5,8 +5,8 @@ use std::{fs, io::Write, path::Path};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use ed25519_dalek::{
-    pkcs8::{spki::der::pem::LineEnding, DecodePrivateKey, EncodePrivateKey},
-    SigningKey,
+    pkcs8::{spki::der::pem::LineEnding, DecodePrivateKey, DecodePublicKey, EncodePrivateKey},
+    SigningKey, VerifyingKey,
 };
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use secrecy::ExposeSecret;
@@ -38,6 +38,61 @@ pub fn load(source: &KeySource) -> Result<SigningKeyPair, String> {
         KeySource::Generated(path) => generate_into(path)?,
     };
     pair(&key)
+}
+
+/// A key that only verifies: a previous signing key kept during a rotation.
+pub struct VerifyingKeyEntry {
+    pub kid: String,
+    pub decoding: DecodingKey,
+    pub public_x: String,
+}
+
+impl SigningKeyPair {
+    /// The same key as a verify-only entry.
+    ///
+    /// # Errors
+    /// Only if the public key cannot be re-encoded (never for a loaded key).
+    pub fn verifier(&self) -> Result<VerifyingKeyEntry, String> {
+        verify_only(&self.public_x)
+    }
+}
+
+/// Loads the keys that still verify tokens after a rotation (`JWT_PREVIOUS_KEY_FILES`):
+/// each file holds a PEM public key (`BEGIN PUBLIC KEY`) or a retired private key.
+///
+/// # Errors
+/// A readable message naming a file that cannot be read or parsed.
+pub fn load_previous(paths: &[std::path::PathBuf]) -> Result<Vec<VerifyingKeyEntry>, String> {
+    paths
+        .iter()
+        .map(|path| {
+            let pem = read(path)?;
+            let public = match VerifyingKey::from_public_key_pem(pem.trim()) {
+                Ok(public) => public,
+                Err(_) => parse(&pem, &path.display().to_string())?.verifying_key(),
+            };
+            verify_only(&URL_SAFE_NO_PAD.encode(public.to_bytes()))
+        })
+        .collect()
+}
+
+fn verify_only(public_x: &str) -> Result<VerifyingKeyEntry, String> {
+    let raw = URL_SAFE_NO_PAD
+        .decode(public_x)
+        .map_err(|e| format!("public key: {e}"))?;
+    Ok(VerifyingKeyEntry {
+        kid: kid_of(&raw),
+        decoding: DecodingKey::from_ed_components(public_x)
+            .map_err(|e| format!("public key: {e}"))?,
+        public_x: public_x.to_owned(),
+    })
+}
+
+fn kid_of(public: &[u8]) -> String {
+    Sha256::digest(public)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -85,8 +140,7 @@ fn pair(key: &SigningKey) -> Result<SigningKeyPair, String> {
     let public_x = URL_SAFE_NO_PAD.encode(public);
     let decoding =
         DecodingKey::from_ed_components(&public_x).map_err(|e| format!("public key: {e}"))?;
-    let digest = Sha256::digest(public);
-    let kid = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let kid = kid_of(&public);
     Ok(SigningKeyPair {
         kid,
         encoding,
@@ -113,6 +167,28 @@ mod tests {
             let mode = fs::metadata(&path).expect("exists").permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_previous_key_loads_from_its_private_or_public_pem_with_the_same_kid() {
+        use ed25519_dalek::pkcs8::EncodePublicKey;
+        let dir = std::env::temp_dir().join(format!("portcullis-key-{}", uuid::Uuid::new_v4()));
+        let private = dir.join("old.pem");
+        let old = load(&KeySource::Generated(private.clone())).expect("generates");
+        let signing = SigningKey::from_pkcs8_pem(&read(&private).expect("reads")).expect("parses");
+        let public = dir.join("old.pub.pem");
+        fs::write(
+            &public,
+            signing
+                .verifying_key()
+                .to_public_key_pem(LineEnding::LF)
+                .expect("encodes"),
+        )
+        .expect("writes");
+        let keys = load_previous(&[private, public]).expect("loads");
+        assert!(keys.iter().all(|k| k.kid == old.kid && k.public_x == old.public_x));
+        assert!(load_previous(&[dir.join("missing.pem")]).is_err());
         let _ = fs::remove_dir_all(dir);
     }
 

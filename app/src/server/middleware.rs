@@ -4,6 +4,9 @@
 //! credential considered (a bad Bearer token never falls back to a cookie);
 //! otherwise the access-token cookie is used. Tokens in URLs never authenticate.
 //!
+//! State-changing browser requests must come from our own origin first
+//! ([`security::check_same_origin`]).
+//!
 //! For page loads the middleware also applies the route table from
 //! [`crate::policy`]: anonymous visitors are redirected to sign in, signed-in
 //! users without the permission get status 403 (the page renders the 403 view).
@@ -16,10 +19,10 @@ use axum::{
 };
 use std::net::SocketAddr;
 
-use super::{cookies, sessions, state::AppState, tokens::Principal};
+use super::{cookies, security, sessions, state::AppState, tokens::Principal};
 use crate::{
     error::AuthError,
-    policy::{self, Decision},
+    policy::{self, Decision, Permission},
 };
 
 /// The outcome of authenticating a request, stored in its extensions.
@@ -34,6 +37,20 @@ impl Authn {
     pub fn principal(&self) -> Result<&Principal, AuthError> {
         self.0.as_ref().map_err(Clone::clone)
     }
+
+    /// The caller, if the policy lets them do what `permission` covers.
+    ///
+    /// # Errors
+    /// A 401 error when nobody is signed in, [`AuthError::Forbidden`] (403) when
+    /// the caller's role lacks the permission.
+    pub fn require(&self, permission: Permission) -> Result<&Principal, AuthError> {
+        let role = self.0.as_ref().ok().map(|p| p.role);
+        match policy::require(role, permission) {
+            Decision::Allow => self.principal(),
+            Decision::SignIn => Err(self.principal().err().unwrap_or(AuthError::TokenMissing)),
+            Decision::Forbidden => Err(AuthError::Forbidden),
+        }
+    }
 }
 
 /// Verifies the request's access token (signature, claims, revocation).
@@ -43,9 +60,16 @@ pub fn authenticate_headers(state: &AppState, headers: &HeaderMap) -> Result<Pri
         None => cookies::read(headers, cookies::names(&state.config).0)
             .ok_or(AuthError::TokenMissing)?,
     };
-    let principal = state.tokens.verify(token)?;
+    let mut principal = state.tokens.verify(token)?;
     if state.revoked.contains(principal.session_id) {
         return Err(AuthError::SessionRevoked);
+    }
+    // The token's role is what was true when it was issued; a later change wins.
+    if let Some(standing) = state.standing.get(principal.user_id) {
+        if standing.disabled {
+            return Err(AuthError::SessionRevoked);
+        }
+        principal.role = standing.role;
     }
     Ok(principal)
 }
@@ -74,6 +98,15 @@ pub fn device(headers: &HeaderMap, peer: Option<SocketAddr>) -> sessions::Device
 
 /// Axum middleware: authenticate, resume expired sessions on page loads, guard pages.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if let Err(err) = security::check_same_origin(req.method(), req.uri().path(), req.headers(), &state.config) {
+        tracing::warn!(
+            method = %req.method(),
+            path = req.uri().path(),
+            origin = ?req.headers().get(header::ORIGIN),
+            "cross-site request refused"
+        );
+        return err.into_response();
+    }
     let mut result = authenticate_headers(&state, req.headers());
     let page = is_page_load(&req);
     let mut set_cookies = Vec::new();

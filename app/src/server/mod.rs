@@ -1,13 +1,16 @@
 //! Everything that runs only on the server: configuration, database, password
 //! hashing, tokens, sessions and the HTTP glue. Compiled with the `ssr` feature only.
 
+pub mod admin;
 pub mod config;
 pub mod cookies;
 pub mod db;
 pub mod entity;
 pub mod keys;
+pub mod limits;
 pub mod middleware;
 pub mod password;
+pub mod security;
 pub mod sessions;
 pub mod state;
 pub mod tokens;
@@ -56,25 +59,33 @@ pub async fn build_state(
 ) -> Result<AppState, String> {
     let db = db::connect(&config).await?;
     let key = keys::load(&config.key_source)?;
+    let previous = keys::load_previous(&config.previous_key_files)?;
     let tokens = tokens::TokenService::new(
         key,
+        previous,
         config.jwt_issuer.clone(),
         config.jwt_audience.clone(),
         config.access_ttl,
         config.jwt_leeway,
-    );
+    )?;
     let hasher =
         password::PasswordHasher::new(config.argon2, config.hash_concurrency, config.hash_queue)?;
     let window = revocation_window(&config);
     let revoked = state::RevocationList::load(&db, window)
         .await
         .map_err(|e| e.to_string())?;
+    let standing = state::StandingChanges::load(&db, window)
+        .await
+        .map_err(|e| e.to_string())?;
+    let limiter = limits::RateLimiter::new(config.limits);
     Ok(AppState {
         config: Arc::new(config),
         db,
         tokens: Arc::new(tokens),
         hasher,
         revoked,
+        standing,
+        limiter,
         leptos_options,
     })
 }

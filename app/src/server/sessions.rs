@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::{
     db::db_err,
+    limits::Bucket,
     entity::{refresh_token, session, user},
     state::AppState,
     users,
@@ -35,6 +36,14 @@ use crate::{
 pub struct Device {
     pub user_agent: String,
     pub ip: String,
+}
+
+impl Device {
+    /// The client IP, for the abuse limits.
+    #[must_use]
+    pub fn ip_addr(&self) -> Option<std::net::IpAddr> {
+        self.ip.parse().ok()
+    }
 }
 
 /// A freshly issued pair of tokens and what the client may know about them.
@@ -83,6 +92,37 @@ pub async fn start(
     issue(state, user, &session, token, now)
 }
 
+/// Checks credentials and starts a session, within the abuse limits: a
+/// per-IP rate, and a growing delay after failures for this account from this IP.
+///
+/// # Errors
+/// [`AuthError::RateLimited`], [`AuthError::InvalidCredentials`], [`AuthError::Busy`],
+/// [`AuthError::Internal`].
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: secrecy::SecretString,
+    device: Device,
+) -> Result<Issued, AuthError> {
+    let ip = device.ip_addr();
+    state.limiter.hit(Bucket::SignIn, ip)?;
+    let account = username.trim().to_ascii_lowercase();
+    state.limiter.check_account(&account, ip)?;
+    let result = users::authenticate(&state.db, &state.hasher, username.trim(), password).await;
+    match result {
+        Ok(user) => {
+            state.limiter.record_sign_in(&account, ip, true);
+            start(state, &user, device).await
+        }
+        Err(err) => {
+            if err == AuthError::InvalidCredentials {
+                state.limiter.record_sign_in(&account, ip, false);
+            }
+            Err(err)
+        }
+    }
+}
+
 /// Exchanges a refresh token for a new access token and a new refresh token.
 ///
 /// # Errors
@@ -94,6 +134,7 @@ pub async fn refresh(
     presented: &str,
     device: Device,
 ) -> Result<Issued, AuthError> {
+    state.limiter.hit(Bucket::Refresh, device.ip_addr())?;
     if presented.len() > 64 {
         return Err(AuthError::TokenInvalid);
     }
@@ -291,6 +332,16 @@ pub async fn revoke_own(
     revoke(state, &[session_id], "revoked_by_user").await?;
     tracing::info!(%user_id, %session_id, "session revoked by its user");
     Ok(())
+}
+
+/// Ends every live session of a user. Returns how many ended.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn revoke_all(state: &AppState, user_id: Uuid, reason: &str) -> Result<u64, AuthError> {
+    let ids = live_ids(state, user_id).await?;
+    revoke(state, &ids, reason).await?;
+    Ok(ids.len() as u64)
 }
 
 async fn live_ids(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>, AuthError> {

@@ -12,9 +12,13 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use uuid::Uuid;
 
 use super::{
-    config::Config, db::db_err, entity::session, password::PasswordHasher, tokens::TokenService,
+    config::Config,
+    db::db_err,
+    entity::{session, user},
+    password::PasswordHasher,
+    tokens::TokenService,
 };
-use crate::error::AuthError;
+use crate::{error::AuthError, policy::Role};
 
 /// Everything a request handler needs.
 #[derive(Clone, FromRef)]
@@ -24,6 +28,8 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub hasher: PasswordHasher,
     pub revoked: RevocationList,
+    pub standing: StandingChanges,
+    pub limiter: super::limits::RateLimiter,
     pub leptos_options: LeptosOptions,
 }
 
@@ -59,6 +65,28 @@ impl RevocationList {
         })
     }
 
+    /// Records the sessions revoked since `since` (by this or another instance).
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] when the database cannot be read.
+    pub async fn load_since(
+        &self,
+        db: &DatabaseConnection,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, AuthError> {
+        let ids: Vec<Uuid> = session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .filter(session::Column::RevokedAt.gt(since))
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(db_err)?;
+        let count = ids.len();
+        self.insert_all(ids);
+        Ok(count)
+    }
+
     /// Whether tokens of this session must be refused.
     #[must_use]
     pub fn contains(&self, session_id: Uuid) -> bool {
@@ -81,6 +109,91 @@ impl RevocationList {
         let cutoff = chrono::Utc::now().timestamp() - window_secs;
         if let Ok(mut map) = self.inner.write() {
             map.retain(|_, at| *at >= cutoff);
+        }
+    }
+}
+
+/// A user's current authority, as the database holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub role: Role,
+    pub disabled: bool,
+}
+
+/// Users whose role or disabled flag changed recently, held in memory so that
+/// a live access token follows a demotion or a disable at once (its `role`
+/// claim is only what was true when it was issued) without a query per request.
+#[derive(Clone, Default)]
+pub struct StandingChanges {
+    inner: Arc<RwLock<HashMap<Uuid, (Standing, i64)>>>,
+}
+
+impl StandingChanges {
+    /// Loads the users whose authority changed within the last `window_secs`.
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] when the database cannot be read.
+    pub async fn load(db: &DatabaseConnection, window_secs: i64) -> Result<Self, AuthError> {
+        let changes = Self::default();
+        changes.load_since(db, chrono::Utc::now() - chrono::Duration::seconds(window_secs))
+            .await?;
+        Ok(changes)
+    }
+
+    /// Records the changes made since `since` (by this or another instance).
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] when the database cannot be read.
+    pub async fn load_since(
+        &self,
+        db: &DatabaseConnection,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, AuthError> {
+        let rows: Vec<(Uuid, String, bool)> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .column(user::Column::Role)
+            .column(user::Column::Disabled)
+            .filter(user::Column::AuthzChangedAt.gt(since))
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(db_err)?;
+        let count = rows.len();
+        for (id, role, disabled) in rows {
+            self.record(
+                id,
+                Standing {
+                    role: Role::parse(&role).unwrap_or_default(),
+                    disabled,
+                },
+            );
+        }
+        Ok(count)
+    }
+
+    /// The user's current standing, if it changed recently.
+    #[must_use]
+    pub fn get(&self, user_id: Uuid) -> Option<Standing> {
+        self.inner
+            .read()
+            .ok()
+            .and_then(|m| m.get(&user_id).map(|(standing, _)| *standing))
+    }
+
+    /// Records a change made now.
+    pub fn record(&self, user_id: Uuid, standing: Standing) {
+        let now = chrono::Utc::now().timestamp();
+        if let Ok(mut map) = self.inner.write() {
+            map.insert(user_id, (standing, now));
+        }
+    }
+
+    /// Forgets changes older than `window_secs`: every token issued before them has expired.
+    pub fn prune(&self, window_secs: i64) {
+        let cutoff = chrono::Utc::now().timestamp() - window_secs;
+        if let Ok(mut map) = self.inner.write() {
+            map.retain(|_, (_, at)| *at >= cutoff);
         }
     }
 }

@@ -8,7 +8,7 @@ use jsonwebtoken::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::keys::SigningKeyPair;
+use super::keys::{SigningKeyPair, VerifyingKeyEntry};
 use crate::{error::AuthError, policy::Role};
 
 /// Tokens longer than this are refused before any decoding.
@@ -46,6 +46,8 @@ pub struct Principal {
 /// Signs and verifies access tokens.
 pub struct TokenService {
     key: SigningKeyPair,
+    /// Every key that verifies: the signing key first, then retired ones.
+    verifiers: Vec<VerifyingKeyEntry>,
     issuer: String,
     audience: String,
     ttl: Duration,
@@ -53,40 +55,61 @@ pub struct TokenService {
 }
 
 impl TokenService {
-    /// Builds the service around a loaded key.
-    #[must_use]
+    /// Builds the service around the signing key and any retired keys that
+    /// must still verify the tokens they signed.
+    ///
+    /// # Errors
+    /// A readable message if a key cannot be prepared for verification.
     pub fn new(
         key: SigningKeyPair,
+        previous: Vec<VerifyingKeyEntry>,
         issuer: String,
         audience: String,
         ttl: Duration,
         leeway: Duration,
-    ) -> Self {
+    ) -> Result<Self, String> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer.as_str()]);
         validation.set_audience(&[audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = leeway.as_secs();
-        Self {
+        let mut verifiers = vec![key.verifier()?];
+        verifiers.extend(previous.into_iter().filter(|p| p.kid != key.kid));
+        Ok(Self {
             key,
+            verifiers,
             issuer,
             audience,
             ttl,
             validation,
-        }
+        })
+    }
+
+    /// The public keys as a JWK Set (`/.well-known/jwks.json`): public parts only.
+    #[must_use]
+    pub fn jwks(&self) -> serde_json::Value {
+        let keys: Vec<_> = self
+            .verifiers
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": k.public_x,
+                    "kid": k.kid,
+                    "alg": "EdDSA",
+                    "use": "sig",
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
     }
 
     /// The key id of the signing key.
     #[must_use]
     pub fn kid(&self) -> &str {
         &self.key.kid
-    }
-
-    /// The public key (JWK `x`, base64url).
-    #[must_use]
-    pub fn public_x(&self) -> &str {
-        &self.key.public_x
     }
 
     /// Issues an access token; returns it with its expiry (unix seconds).
@@ -134,14 +157,17 @@ impl TokenService {
             return Err(AuthError::TokenInvalid);
         }
         let header = decode_header(token).map_err(|_| AuthError::TokenInvalid)?;
-        if header.alg != Algorithm::EdDSA
-            || header.kid.as_deref() != Some(self.key.kid.as_str())
-            || header.typ.as_deref() != Some(ACCESS_TYP)
-        {
+        if header.alg != Algorithm::EdDSA || header.typ.as_deref() != Some(ACCESS_TYP) {
             return Err(AuthError::TokenInvalid);
         }
+        // `kid` only selects among the loaded keys; `jku`, `jwk` and `x5u` are never followed.
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.verifiers.iter().find(|k| k.kid == kid))
+            .ok_or(AuthError::TokenInvalid)?;
         let data =
-            decode::<AccessClaims>(token, &self.key.decoding, &self.validation).map_err(|err| {
+            decode::<AccessClaims>(token, &key.decoding, &self.validation).map_err(|err| {
                 match err.kind() {
                     ErrorKind::ExpiredSignature => AuthError::TokenExpired,
                     _ => AuthError::TokenInvalid,
@@ -172,11 +198,13 @@ mod tests {
         let key = keys::load(&KeySource::Generated(dir.join("k.pem"))).expect("key");
         TokenService::new(
             key,
+            Vec::new(),
             "iss".into(),
             "aud".into(),
             Duration::from_secs(ttl),
             Duration::from_secs(0),
         )
+        .expect("service")
     }
 
     fn now() -> i64 {

@@ -16,6 +16,9 @@ use crate::{
 
 /// Passwords shorter than this are refused.
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The lowest zxcvbn score (0–4) a new password may have: 2 means "somewhat
+/// guessable" (about 10^8 guesses), which rules out every listed common password.
+pub const MIN_PASSWORD_SCORE: u8 = 2;
 /// Passwords longer than this (in bytes) are refused, never truncated.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
@@ -43,11 +46,14 @@ pub fn username_key(username: &str) -> Result<String, AuthError> {
     Ok(username.to_ascii_lowercase())
 }
 
-/// Checks a new password against the policy.
+/// Checks a new password against the policy: 8 characters to 1024 bytes
+/// (longer is refused, never truncated), and not common or easily guessed
+/// (zxcvbn, with its lists of common passwords, names and words; `related` are
+/// words such as the username that must not carry the password).
 ///
 /// # Errors
 /// [`AuthError::Validation`] naming what is wrong.
-pub fn check_password(password: &str) -> Result<(), AuthError> {
+pub fn check_password(password: &str, related: &[&str]) -> Result<(), AuthError> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(AuthError::invalid(
             Field::Password,
@@ -58,6 +64,22 @@ pub fn check_password(password: &str) -> Result<(), AuthError> {
         return Err(AuthError::invalid(
             Field::Password,
             "Passwords need at least 8 characters.",
+        ));
+    }
+    // zxcvbn's cost grows quickly with length; a long prefix decides just as well.
+    let prefix: String = password.chars().take(64).collect();
+    let estimate = zxcvbn::zxcvbn(&prefix, related);
+    if u8::from(estimate.score()) < MIN_PASSWORD_SCORE {
+        let hint = estimate
+            .feedback()
+            .and_then(zxcvbn::feedback::Feedback::warning)
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        return Err(AuthError::invalid(
+            Field::Password,
+            format!(
+                "This password is too common or easy to guess{hint}. Try a few unrelated words."
+            ),
         ));
     }
     Ok(())
@@ -76,7 +98,7 @@ pub async fn register(
     role: Role,
 ) -> Result<User, AuthError> {
     let key = username_key(username)?;
-    check_password(password.expose_secret())?;
+    check_password(password.expose_secret(), &[username])?;
     if find_by_key(db, &key).await?.is_some() {
         return Err(AuthError::UsernameTaken);
     }
@@ -89,6 +111,7 @@ pub async fn register(
         role: Set(role.as_str().to_owned()),
         disabled: Set(false),
         created_at: Set(Utc::now()),
+        authz_changed_at: Set(None),
     }
     .insert(db)
     .await
@@ -99,6 +122,29 @@ pub async fn register(
     })?;
     tracing::info!(user_id = %model.id, "user registered");
     Ok(view(&model))
+}
+
+/// Registers a user with the default role, within the per-IP registration limit.
+///
+/// # Errors
+/// [`AuthError::RateLimited`] and everything [`register`] returns.
+pub async fn register_user(
+    state: &super::AppState,
+    username: &str,
+    password: SecretString,
+    device: &super::sessions::Device,
+) -> Result<User, AuthError> {
+    state
+        .limiter
+        .hit(super::limits::Bucket::Register, device.ip_addr())?;
+    register(
+        &state.db,
+        &state.hasher,
+        username.trim(),
+        password,
+        Role::User,
+    )
+    .await
 }
 
 /// Checks a username and password. Unknown users, wrong passwords and disabled
@@ -181,9 +227,21 @@ mod tests {
 
     #[test]
     fn passwords_have_a_floor_and_a_ceiling_and_are_never_truncated() {
-        assert!(check_password("1234567").is_err());
-        assert!(check_password("12345678").is_ok());
-        assert!(check_password(&"a".repeat(1024)).is_ok());
-        assert!(check_password(&"a".repeat(1025)).is_err());
+        assert!(check_password("kx7-Qm2", &[]).is_err());
+        assert!(check_password("kx7-Qm2v", &[]).is_ok());
+        let long: String = "Tr0ub4dor&3-horse-".repeat(60).chars().take(1024).collect();
+        assert!(check_password(&long, &[]).is_ok());
+        assert!(check_password(&format!("{long}x"), &[]).is_err());
+    }
+
+    #[test]
+    fn common_and_guessable_passwords_are_refused_with_a_hint() {
+        for common in ["password", "12345678", "password1", "qwertyuiop", "iloveyou", "aaaaaaaaaaaa"] {
+            let err = check_password(common, &[]).expect_err(common);
+            assert_eq!(err.field(), Some(Field::Password));
+            assert!(err.to_string().contains("too common"), "{err}");
+        }
+        assert!(check_password("alice-2024", &["alice-2024"]).is_err(), "the username itself");
+        assert!(check_password("correct horse battery", &["alice"]).is_ok());
     }
 }

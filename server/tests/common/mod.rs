@@ -5,8 +5,8 @@
 
 use std::{
     collections::BTreeMap,
-    io::{BufRead, BufReader},
-    path::PathBuf,
+    io::{BufRead, BufReader, Write},
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::mpsc,
     time::Duration,
@@ -22,7 +22,78 @@ pub const REFRESH: &str = "portcullis-rt";
 pub struct TestApp {
     pub base: String,
     child: Child,
-    dir: PathBuf,
+    pub dir: PathBuf,
+    /// The `DATABASE_URL` the server runs with.
+    pub db_url: String,
+}
+
+impl TestApp {
+    /// Creates a user through `server create-user` on this app's database.
+    pub fn create_user(&self, username: &str, role: &str, password: &str) {
+        let (ok, out) = run_cli(
+            &self.dir,
+            &self.db_url,
+            &["--username", username, "--role", role],
+            &format!("{password}\n"),
+        );
+        assert!(ok, "create-user {username}: {out}");
+    }
+}
+
+/// A database of its own for one test: a new PostgreSQL database (named
+/// `pt_…`; `scripts/test.sh` drops them afterwards) on the server
+/// `TEST_DATABASE_URL` names, or else a SQLite file in `data_dir`.
+pub fn database_url(data_dir: &Path) -> String {
+    let Some(base) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        return format!("sqlite://{}/portcullis.db?mode=rwc", data_dir.display());
+    };
+    let name = format!("pt_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+    let out = Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", &base, "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .expect("psql runs (TEST_DATABASE_URL needs the PostgreSQL client)");
+    assert!(
+        out.status.success(),
+        "creating {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (server, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL ends in /DBNAME");
+    format!("{server}/{name}")
+}
+
+/// Runs `server create-user ARGS` with `stdin` against `db_url`; returns
+/// success and all output.
+pub fn run_cli(data_dir: &Path, db_url: &str, args: &[&str], stdin: &str) -> (bool, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .current_dir(root)
+        .arg("create-user")
+        .args(args)
+        .env("DATA_DIR", data_dir)
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }
 
 impl Drop for TestApp {
@@ -51,9 +122,14 @@ pub fn spawn_app(env: &[(&str, &str)]) -> TestApp {
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
-        cmd.env("DATABASE_URL", url);
-    }
+    let db_url = env
+        .iter()
+        .find(|(k, _)| *k == "DATABASE_URL")
+        .map_or_else(|| database_url(&dir), |(_, v)| (*v).to_owned());
+    cmd.env("DATABASE_URL", &db_url);
+    // Most tests sign in far more often than a person would; the limits have
+    // their own tests, which turn them back on.
+    cmd.env("RATE_LIMIT", "off");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -70,7 +146,12 @@ pub fn spawn_app(env: &[(&str, &str)]) -> TestApp {
     let base = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("server printed its address");
-    TestApp { base, child, dir }
+    TestApp {
+        base,
+        child,
+        dir,
+        db_url,
+    }
 }
 
 /// A browser-like client: cookies kept in a map we can read and change.
@@ -79,6 +160,9 @@ pub struct Client {
     pub base: String,
     http: reqwest::Client,
     pub cookies: BTreeMap<String, String>,
+    /// The `Origin` sent with every request, as a browser on our site would
+    /// (`None` to leave it out, as a forged or non-browser request might).
+    pub origin: Option<String>,
 }
 
 pub struct Reply {
@@ -112,6 +196,7 @@ impl Client {
             base: app.base.clone(),
             http,
             cookies: BTreeMap::new(),
+            origin: Some(app.base.clone()),
         }
     }
 
@@ -135,6 +220,11 @@ impl Client {
                 .collect();
             req = req.header(header::COOKIE, jar.join("; "));
         }
+        if let Some(origin) = &self.origin {
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("origin")) {
+                req = req.header(header::ORIGIN, origin);
+            }
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -152,14 +242,55 @@ impl Client {
         content_type: &str,
         body: &str,
     ) -> Reply {
-        let res = self
+        let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
             .header(header::CONTENT_TYPE, content_type)
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
+            .body(body.to_owned());
+        if let Some(origin) = &self.origin {
+            req = req.header(header::ORIGIN, origin);
+        }
+        let res = req.send().await.unwrap();
+        self.absorb(res).await
+    }
+
+    /// Posts a form (how the WASM app calls server functions), with the cookies.
+    pub async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        self.form_with(path, fields, &[]).await
+    }
+
+    /// Posts a form with extra headers.
+    pub async fn form_with(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect();
+        let body = body.join("&");
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(origin) = &self.origin {
+            req = req.header(header::ORIGIN, origin);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header(header::COOKIE, jar.join("; "));
+        }
+        let res = req.send().await.expect("request reaches the server");
         self.absorb(res).await
     }
 
@@ -224,4 +355,16 @@ impl Client {
         assert_eq!(self.login(&name, password).await.status, StatusCode::OK);
         name
     }
+}
+
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -12,6 +12,8 @@ pub struct Model {
     pub role: String,
     pub disabled: bool,
     pub created_at: DateTimeUtc,
+    /// When `role` or `disabled` last changed (live tokens must follow).
+    pub authz_changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

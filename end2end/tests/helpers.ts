@@ -1,0 +1,58 @@
+import { expect, Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { baseURL } from '../playwright.config';
+
+export const password = 'correct horse battery';
+
+export function uniqueName(prefix = 'e2e'): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}
+
+/** Collects console errors and page errors (hydration problems included). */
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
+
+/** Waits until the WASM bundle has hydrated the page (it sets a flag when done). */
+export async function hydrated(page: Page) {
+  await page.waitForFunction(() => (window as any).__portcullis_hydrated === true, null, { timeout: 30_000 });
+}
+
+/** Registers a user through the JSON API (cookies land in the page's context only on login). */
+export async function newUser(page: Page, prefix = 's'): Promise<string> {
+  const name = uniqueName(prefix);
+  const origin = new URL(page.url() === 'about:blank' ? baseURL : page.url()).origin;
+  const r = await page.request.post('/api/auth/register', {
+    data: { username: name, password },
+    headers: { Origin: origin },
+  });
+  expect(r.status()).toBe(201);
+  return name;
+}
+
+/** Signs in through the form and waits for the dashboard. */
+export async function signIn(page: Page, name: string, pw = password) {
+  await page.goto('/login?next=/dashboard');
+  await hydrated(page);
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password').fill(pw);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await hydrated(page);
+}
+
+/** Creates a user with `server create-user` on the test server's database. */
+export function createUserCli(name: string, role: 'user' | 'admin', pw = password) {
+  const root = resolve(__dirname, '..', '..');
+  const dataDir = process.env.PORTCULLIS_E2E_DATA;
+  if (!dataDir) throw new Error('PORTCULLIS_E2E_DATA is set by playwright.config.ts');
+  execFileSync(join(root, 'target', 'debug', 'server'), ['create-user', '--username', name, '--role', role], {
+    cwd: root,
+    input: `${pw}\n`,
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, RUST_LOG: 'warn' },
+  });
+}
