@@ -25,19 +25,24 @@ export CARGO_TARGET_DIR="$PWD/target/rust-tests"
 step "Rust tests (unit + HTTP integration on SQLite)"
 TEST_DATABASE_URL= cargo test -p app -p server -p migration
 
-# PostgreSQL: the session suite (rotation races included) runs against a fresh
-# database when TEST_DATABASE_URL names a server, or when one answers on
-# 127.0.0.1:5432 (the CI machine's: user postgres, trust auth).
+# PostgreSQL: the whole HTTP suite again, each test server on a fresh database
+# of its own (`pt_…`, created by the tests, dropped below), when TEST_DATABASE_URL
+# names a server or one answers on 127.0.0.1:5432 (the CI machine's: user
+# postgres, trust auth, database test).
 pg_base="${TEST_DATABASE_URL:-}"
 if [ -z "$pg_base" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then
   pg_base="postgres://postgres@127.0.0.1:5432/test"
 fi
+backends="SQLite"
 if [ -n "$pg_base" ] && command -v psql >/dev/null; then
-  db="portcullis_test_$(date +%s)_$$"
-  psql -q "$pg_base" -c "CREATE DATABASE $db" >/dev/null
-  step "Rust session tests on PostgreSQL (database $db)"
-  TEST_DATABASE_URL="${pg_base%/*}/$db" cargo test -p server --test sessions
-  psql -q "$pg_base" -c "DROP DATABASE $db WITH (FORCE)" >/dev/null || true
+  step "Rust HTTP tests on PostgreSQL ($pg_base, a fresh database per test server)"
+  drop_test_databases() {
+    psql -qAt "$pg_base" -c "SELECT datname FROM pg_database WHERE datname LIKE 'pt\_%'" |
+      while read -r db; do psql -q "$pg_base" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true; done
+  }
+  trap drop_test_databases EXIT
+  TEST_DATABASE_URL="$pg_base" cargo test -p server --tests
+  backends="SQLite and PostgreSQL"
 else
   step "PostgreSQL tests skipped: no TEST_DATABASE_URL and no server on 127.0.0.1:5432"
 fi
@@ -46,4 +51,4 @@ unset CARGO_TARGET_DIR
 step "browser tests (Playwright, Debian Chromium)"
 (cd end2end && npx playwright test)
 
-step "all tests passed"
+step "all tests passed (database backends: $backends)"

@@ -214,7 +214,11 @@ mod tests {
             (Some(Role::Admin), ManageUsers, Decision::Allow),
         ];
         for (role, permission, expected) in table {
-            assert_eq!(require(role, permission), expected, "{role:?} {permission:?}");
+            assert_eq!(
+                require(role, permission),
+                expected,
+                "{role:?} {permission:?}"
+            );
         }
     }
 

@@ -16,7 +16,9 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Users::Table)
-                    .add_column(timestamp_with_time_zone_null(Alias::new("authz_changed_at")))
+                    .add_column(timestamp_with_time_zone_null(Alias::new(
+                        "authz_changed_at",
+                    )))
                     .to_owned(),
             )
             .await?;

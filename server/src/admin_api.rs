@@ -93,7 +93,9 @@ pub async fn disable(
     Path(id): Path<String>,
 ) -> Result<Json<AdminUser>, AuthError> {
     let me = authn.require(Permission::ManageUsers)?;
-    Ok(Json(admin::set_disabled(&state, me, user_id(&id)?, true).await?))
+    Ok(Json(
+        admin::set_disabled(&state, me, user_id(&id)?, true).await?,
+    ))
 }
 
 /// `POST /api/admin/users/{id}/enable` → the user.
@@ -103,7 +105,9 @@ pub async fn enable(
     Path(id): Path<String>,
 ) -> Result<Json<AdminUser>, AuthError> {
     let me = authn.require(Permission::ManageUsers)?;
-    Ok(Json(admin::set_disabled(&state, me, user_id(&id)?, false).await?))
+    Ok(Json(
+        admin::set_disabled(&state, me, user_id(&id)?, false).await?,
+    ))
 }
 
 /// `POST /api/admin/users/{id}/revoke-sessions` → `{"revoked": n}`.

@@ -85,12 +85,22 @@ async fn users_get_403_and_anonymous_callers_401_from_every_admin_operation() {
     let (app, _admin) = app_with_admin().await;
     let (mut u, name, id) = user(&app).await;
     for (what, reply) in every_admin_call(&mut u, &id).await {
-        assert_eq!(reply.status, StatusCode::FORBIDDEN, "user: {what}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "user: {what}: {}",
+            reply.text
+        );
         assert_eq!(reply.error_code(), "forbidden", "user: {what}");
     }
     let mut anon = Client::new(&app);
     for (what, reply) in every_admin_call(&mut anon, &id).await {
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "anonymous: {what}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "anonymous: {what}: {}",
+            reply.text
+        );
         assert_eq!(reply.error_code(), "token_missing", "anonymous: {what}");
     }
     // Nothing changed: the user is still an enabled `user`, still signed in.
@@ -111,15 +121,25 @@ async fn the_admin_page_redirects_anonymous_visitors_and_forbids_users() {
     let (mut u, _, _) = user(&app).await;
     let page = u.send(Method::GET, "/admin", None).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    assert!(page.text.contains("data-testid=\"forbidden\""), "{}", page.text);
+    assert!(
+        page.text.contains("data-testid=\"forbidden\""),
+        "{}",
+        page.text
+    );
     assert!(!page.text.contains("data-testid=\"users\""));
 
     let page = admin.send(Method::GET, "/admin", None).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(!page.text.contains("data-testid=\"forbidden\""));
-    assert!(page.text.contains("href=\"/admin\""), "the menu offers the console");
+    assert!(
+        page.text.contains("href=\"/admin\""),
+        "the menu offers the console"
+    );
     let page = u.send(Method::GET, "/dashboard", None).await;
-    assert!(!page.text.contains("href=\"/admin\""), "no console link for users");
+    assert!(
+        !page.text.contains("href=\"/admin\""),
+        "no console link for users"
+    );
 }
 
 #[tokio::test]
@@ -134,7 +154,11 @@ async fn admins_list_search_and_page_through_users() {
     }
     c.register("other_name", PW).await;
     let page = admin
-        .send(Method::GET, "/api/admin/users?q=PAGER_&page=3&per_page=10", None)
+        .send(
+            Method::GET,
+            "/api/admin/users?q=PAGER_&page=3&per_page=10",
+            None,
+        )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert_eq!(page.body["total"], 23);
@@ -155,11 +179,22 @@ async fn admins_list_search_and_page_through_users() {
     assert_eq!(all.body["total"], 25);
     assert_eq!(all.body["users"].as_array().unwrap().len(), 20);
 
-    for bad in ["page=0", "per_page=0", "per_page=101", "page=abc", "page=-1"] {
+    for bad in [
+        "page=0",
+        "per_page=0",
+        "per_page=101",
+        "page=abc",
+        "page=-1",
+    ] {
         let reply = admin
             .send(Method::GET, &format!("/api/admin/users?{bad}"), None)
             .await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            reply.text
+        );
         assert_eq!(reply.error_code(), "bad_request", "{bad}");
     }
 }
@@ -196,9 +231,14 @@ async fn a_demotion_bites_a_live_access_token_and_a_promotion_shows_after_refres
     assert_eq!(b.cookies, token_before, "no refresh happened in between");
     let denied = b.send(Method::GET, "/api/admin/users", None).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN, "{}", denied.text);
-    let denied = b.form("/api/fn/admin_users", &[("query", ""), ("page", "1")]).await;
+    let denied = b
+        .form("/api/fn/admin_users", &[("query", ""), ("page", "1")])
+        .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
-    assert_eq!(b.send(Method::GET, "/admin", None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        b.send(Method::GET, "/admin", None).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(b.me().await.body["role"], "user");
     assert_eq!(b_name, b.me().await.body["username"]);
 }
@@ -214,14 +254,25 @@ async fn disabling_ends_every_session_and_sign_in_fails_generically_until_enable
     assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.text);
     assert_eq!(disabled.body["disabled"], true);
     for c in [&mut u, &mut u2] {
-        assert_eq!(c.me().await.status, StatusCode::UNAUTHORIZED, "live token refused");
-        assert_eq!(c.refresh().await.status, StatusCode::UNAUTHORIZED, "refresh refused");
+        assert_eq!(
+            c.me().await.status,
+            StatusCode::UNAUTHORIZED,
+            "live token refused"
+        );
+        assert_eq!(
+            c.refresh().await.status,
+            StatusCode::UNAUTHORIZED,
+            "refresh refused"
+        );
     }
     let mut fresh = Client::new(&app);
     let refused = fresh.login(&name, PW).await;
     let wrong = fresh.login(&name, "not the password").await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(refused.body, wrong.body, "disabled looks like a wrong password");
+    assert_eq!(
+        refused.body, wrong.body,
+        "disabled looks like a wrong password"
+    );
 
     let enabled = post(&mut root, &format!("/api/admin/users/{id}/enable"), None).await;
     assert_eq!(enabled.status, StatusCode::OK);
@@ -236,7 +287,12 @@ async fn revoking_a_users_sessions_signs_them_out_everywhere() {
     let (mut u, name, id) = user(&app).await;
     let mut u2 = Client::new(&app);
     u2.login(&name, PW).await;
-    let reply = post(&mut root, &format!("/api/admin/users/{id}/revoke-sessions"), None).await;
+    let reply = post(
+        &mut root,
+        &format!("/api/admin/users/{id}/revoke-sessions"),
+        None,
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.body["revoked"], 2);
     for c in [&mut u, &mut u2] {
@@ -259,11 +315,19 @@ async fn the_last_admin_cannot_demote_or_disable_themself() {
     .await;
     assert_eq!(demote.status, StatusCode::CONFLICT, "{}", demote.text);
     assert_eq!(demote.error_code(), "last_admin");
-    let disable = post(&mut root, &format!("/api/admin/users/{root_id}/disable"), None).await;
+    let disable = post(
+        &mut root,
+        &format!("/api/admin/users/{root_id}/disable"),
+        None,
+    )
+    .await;
     assert_eq!(disable.status, StatusCode::CONFLICT);
     assert_eq!(disable.error_code(), "last_admin");
     let me = root.me().await;
-    assert_eq!((me.status, &me.body["role"]), (StatusCode::OK, &json!("admin")));
+    assert_eq!(
+        (me.status, &me.body["role"]),
+        (StatusCode::OK, &json!("admin"))
+    );
 
     // Two admins demoting each other at the same moment: exactly one wins.
     let (mut b, _, b_id) = user(&app).await;
@@ -294,10 +358,7 @@ async fn the_last_admin_cannot_demote_or_disable_themself() {
         }
     );
     let statuses = [x.status, y.status];
-    let admins = root
-        .send(Method::GET, "/api/admin/users", None)
-        .await
-        .body["users"]
+    let admins = root.send(Method::GET, "/api/admin/users", None).await.body["users"]
         .as_array()
         .map(|u| u.iter().filter(|u| u["role"] == "admin").count());
     let admins = match admins {
@@ -332,7 +393,12 @@ async fn bad_admin_input_gets_a_clear_4xx() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "validation_failed");
     assert_eq!(reply.body["field"], "role");
-    let reply = post(&mut root, &format!("/api/admin/users/{id}/role"), Some(json!({}))).await;
+    let reply = post(
+        &mut root,
+        &format!("/api/admin/users/{id}/role"),
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     let unknown = uuid::Uuid::new_v4();
     for path in [
@@ -345,7 +411,10 @@ async fn bad_admin_input_gets_a_clear_4xx() {
         assert_eq!(reply.error_code(), "not_found");
     }
     let reply = root
-        .form("/api/fn/admin_set_role", &[("id", &id), ("role", "emperor")])
+        .form(
+            "/api/fn/admin_set_role",
+            &[("id", &id), ("role", "emperor")],
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
     assert_eq!(id_of(&mut root, &name).await, id);

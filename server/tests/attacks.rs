@@ -47,7 +47,9 @@ async fn scene() -> Scene {
     let app = spawn_app(&[("JWT_PRIVATE_KEY", pem.as_str())]);
     let mut victim = Client::new(&app);
     victim.signed_in_user(PW).await;
-    let jwks = victim.send(Method::GET, "/.well-known/jwks.json", None).await;
+    let jwks = victim
+        .send(Method::GET, "/.well-known/jwks.json", None)
+        .await;
     let jwk = &jwks.body["keys"][0];
     let token = victim.cookies[ACCESS].clone();
     let payload = token.split('.').nth(1).unwrap();
@@ -107,10 +109,16 @@ async fn forged_and_mangled_access_tokens_are_refused_with_401() {
 
     let mut attacks: Vec<(&str, String)> = Vec::new();
     for alg in ["none", "None", "NONE", "nOnE"] {
-        attacks.push(("alg none", format!("{}.{}.", b64(&header(alg, &kid)), parts[1])));
+        attacks.push((
+            "alg none",
+            format!("{}.{}.", b64(&header(alg, &kid)), parts[1]),
+        ));
     }
     attacks.push(("null signature", format!("{}.{}.", parts[0], parts[1])));
-    attacks.push(("broken signature", format!("{}.{}.AAAA", parts[0], parts[1])));
+    attacks.push((
+        "broken signature",
+        format!("{}.{}.AAAA", parts[0], parts[1]),
+    ));
     attacks.push(("another key", foreign_eddsa(&claims, &kid)));
     // Algorithm confusion: HS256 keyed with the server's public key.
     let public = URL_SAFE_NO_PAD.decode(&public_x).unwrap();
@@ -138,10 +146,26 @@ async fn forged_and_mangled_access_tokens_are_refused_with_401() {
         attacks.push((what, sign(&server_key, &with(patch), &kid)));
     }
     // The control: the same key and claims, unmodified, are accepted.
-    assert_eq!(me_with(&app, &sign(&server_key, &claims, &kid)).await.status, StatusCode::OK);
-    attacks.push(("oversized", format!("{}.{}.{}", parts[0], "A".repeat(5000), parts[2])));
+    assert_eq!(
+        me_with(&app, &sign(&server_key, &claims, &kid))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    attacks.push((
+        "oversized",
+        format!("{}.{}.{}", parts[0], "A".repeat(5000), parts[2]),
+    ));
     attacks.push(("bad base64", format!("{}.!!!$$$.{}", parts[0], parts[2])));
-    attacks.push(("bad JSON", format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode("{\"sub\":"), parts[2])));
+    attacks.push((
+        "bad JSON",
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode("{\"sub\":"),
+            parts[2]
+        ),
+    ));
     attacks.push((
         "duplicate claims",
         format!(
@@ -156,7 +180,10 @@ async fn forged_and_mangled_access_tokens_are_refused_with_401() {
         ),
     ));
     attacks.push(("garbage", "not-a-jwt".into()));
-    attacks.push(("refresh token as access token", victim.cookies[common::REFRESH].clone()));
+    attacks.push((
+        "refresh token as access token",
+        victim.cookies[common::REFRESH].clone(),
+    ));
 
     for (what, token) in &attacks {
         let reply = me_with(&app, token).await;
@@ -166,7 +193,11 @@ async fn forged_and_mangled_access_tokens_are_refused_with_401() {
             reply.status,
             reply.text
         );
-        assert!(reply.error_code().starts_with("token_"), "{what}: {}", reply.text);
+        assert!(
+            reply.error_code().starts_with("token_"),
+            "{what}: {}",
+            reply.text
+        );
     }
 
     // NUL bytes can't even travel in a header: the HTTP layer answers 400.
@@ -182,7 +213,9 @@ async fn forged_and_mangled_access_tokens_are_refused_with_401() {
 
 #[tokio::test]
 async fn a_token_in_the_url_never_authenticates() {
-    let Scene { app, mut victim, .. } = scene().await;
+    let Scene {
+        app, mut victim, ..
+    } = scene().await;
     let token = victim.cookies[ACCESS].clone();
     let mut anon = Client::new(&app);
     for path in [
@@ -201,15 +234,32 @@ async fn a_token_in_the_url_never_authenticates() {
 
 #[tokio::test]
 async fn cross_site_writes_are_refused_and_change_nothing() {
-    let Scene { app, mut victim, .. } = scene().await;
+    let Scene {
+        app, mut victim, ..
+    } = scene().await;
     // The attacker's own, real account: a successful plant would be a 200.
-    assert_eq!(Client::new(&app).register("attacker", PW).await.status, StatusCode::CREATED);
+    assert_eq!(
+        Client::new(&app).register("attacker", PW).await.status,
+        StatusCode::CREATED
+    );
     let cases: [(&str, Option<&str>, Option<&str>); 5] = [
         ("no Origin", None, None),
         ("Origin null", Some("null"), None),
-        ("another site", Some("https://evil.example"), Some("cross-site")),
-        ("a sibling site", Some("http://evil.127.0.0.1.nip.io"), Some("same-site")),
-        ("own Origin but cross-site fetch", Some(victim.base.clone().leak()), Some("cross-site")),
+        (
+            "another site",
+            Some("https://evil.example"),
+            Some("cross-site"),
+        ),
+        (
+            "a sibling site",
+            Some("http://evil.127.0.0.1.nip.io"),
+            Some("same-site"),
+        ),
+        (
+            "own Origin but cross-site fetch",
+            Some(victim.base.clone().leak()),
+            Some("cross-site"),
+        ),
     ];
     for (what, origin, site) in cases {
         let mut forged = victim.clone();
@@ -227,9 +277,17 @@ async fn cross_site_writes_are_refused_and_change_nothing() {
                 &headers,
             )
             .await;
-        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{what}: {}",
+            reply.text
+        );
         assert_eq!(reply.error_code(), "cross_site_request", "{what}");
-        assert!(reply.set_cookies().is_empty(), "{what}: no cookie is touched");
+        assert!(
+            reply.set_cookies().is_empty(),
+            "{what}: no cookie is touched"
+        );
         // A server function, posted the way a hostile form would.
         let reply = forged
             .form_with("/api/fn/logout", &[("scope", "global")], &headers)
@@ -268,7 +326,12 @@ async fn brute_force_gets_429_with_retry_after_and_the_owner_can_still_sign_in()
         .iter()
         .position(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
         .expect("the growing delay starts after five failures");
-    assert_eq!(first_limited, 6, "{:?}", statuses.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(
+        first_limited,
+        6,
+        "{:?}",
+        statuses.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
     let limited = &statuses[first_limited];
     assert_eq!(limited.error_code(), "rate_limited");
     assert!(limited.headers.contains_key("retry-after"));
@@ -301,21 +364,35 @@ async fn every_set_cookie_and_security_header_is_as_documented() {
         assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
     }
     assert_eq!(login.headers["cache-control"], "no-store");
-    for h in ["x-content-type-options", "x-frame-options", "referrer-policy", "content-security-policy"] {
+    for h in [
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+        "content-security-policy",
+    ] {
         assert!(login.headers.contains_key(h), "JSON answer lacks {h}");
     }
     let page = c.send(Method::GET, "/dashboard", None).await;
-    let csp = page.headers["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = page.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(csp.contains("'nonce-"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
-    assert!(!page.headers.contains_key("strict-transport-security"), "no HSTS over http");
+    assert!(
+        !page.headers.contains_key("strict-transport-security"),
+        "no HSTS over http"
+    );
     let logout = c.logout("local").await;
     assert_eq!(logout.headers["clear-site-data"], "\"cookies\"");
 
     let jwks = c.send(Method::GET, "/.well-known/jwks.json", None).await;
     let key = &jwks.body["keys"][0];
-    assert_eq!((key["kty"].as_str(), key["crv"].as_str()), (Some("OKP"), Some("Ed25519")));
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str()),
+        (Some("OKP"), Some("Ed25519"))
+    );
     for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
         assert!(key.get(private).is_none(), "JWKS leaks `{private}`");
     }

@@ -112,7 +112,10 @@ async fn sessions_work_across_instances_and_revocation_reaches_the_other_within_
         async move { p.me().await.status == StatusCode::UNAUTHORIZED }
     })
     .await;
-    assert!(took.is_some(), "B still accepts a token revoked on A after 1 s");
+    assert!(
+        took.is_some(),
+        "B still accepts a token revoked on A after 1 s"
+    );
     drop((a, b));
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -137,7 +140,10 @@ async fn a_demotion_or_disable_on_one_instance_is_honoured_by_the_other_within_a
     assert_eq!(deputy_a.refresh().await.status, StatusCode::OK);
     let mut deputy_b = via(&deputy_a, &b);
     assert_eq!(
-        deputy_b.send(Method::GET, "/api/admin/users", None).await.status,
+        deputy_b
+            .send(Method::GET, "/api/admin/users", None)
+            .await
+            .status,
         StatusCode::OK
     );
 
@@ -156,10 +162,17 @@ async fn a_demotion_or_disable_on_one_instance_is_honoured_by_the_other_within_a
         }
     })
     .await;
-    assert!(took.is_some(), "B still honours a demotion made on A after 1 s");
+    assert!(
+        took.is_some(),
+        "B still honours a demotion made on A after 1 s"
+    );
 
     let disable = chief
-        .send(Method::POST, &format!("/api/admin/users/{deputy_id}/disable"), None)
+        .send(
+            Method::POST,
+            &format!("/api/admin/users/{deputy_id}/disable"),
+            None,
+        )
         .await;
     assert_eq!(disable.status, StatusCode::OK);
     let took = within(Duration::from_secs(1), || {
@@ -167,7 +180,10 @@ async fn a_demotion_or_disable_on_one_instance_is_honoured_by_the_other_within_a
         async move { d.me().await.status == StatusCode::UNAUTHORIZED }
     })
     .await;
-    assert!(took.is_some(), "B still accepts a user disabled on A after 1 s");
+    assert!(
+        took.is_some(),
+        "B still accepts a user disabled on A after 1 s"
+    );
     drop((a, b));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -19,16 +19,19 @@ fn key_files(dir: &Path, name: &str) -> (String, String) {
     let key = ed25519_dalek::SigningKey::from_bytes(&seed);
     let private = dir.join(format!("{name}.pem"));
     let public = dir.join(format!("{name}.pub.pem"));
-    std::fs::write(&private, key.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
     std::fs::write(
-        &public,
-        key.verifying_key().to_public_key_pem(LineEnding::LF).unwrap(),
+        &private,
+        key.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes(),
     )
     .unwrap();
-    (
-        private.display().to_string(),
-        public.display().to_string(),
+    std::fs::write(
+        &public,
+        key.verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap(),
     )
+    .unwrap();
+    (private.display().to_string(), public.display().to_string())
 }
 
 fn kid_of(token: &str) -> String {
@@ -47,10 +50,17 @@ async fn rotating_the_signing_key_signs_nobody_out() {
     let (old_private, old_public) = key_files(&dir, "old");
     let (new_private, _) = key_files(&dir, "new");
     // One issuer across restarts (the default follows the port, which changes here).
-    let base_env = [("DATABASE_URL", db.as_str()), ("JWT_ISSUER", "portcullis-test")];
+    let base_env = [
+        ("DATABASE_URL", db.as_str()),
+        ("JWT_ISSUER", "portcullis-test"),
+    ];
 
     // Before: the old key signs.
-    let before = spawn_app(&[base_env[0], base_env[1], ("JWT_PRIVATE_KEY_FILE", &old_private)]);
+    let before = spawn_app(&[
+        base_env[0],
+        base_env[1],
+        ("JWT_PRIVATE_KEY_FILE", &old_private),
+    ]);
     let mut c = Client::new(&before);
     c.signed_in_user(PW).await;
     let old_token = c.cookies[ACCESS].clone();
@@ -75,7 +85,11 @@ async fn rotating_the_signing_key_signs_nobody_out() {
         .collect();
     assert_eq!(kids.len(), 2, "{kids:?}");
     assert!(kids.contains(&old_kid));
-    assert_eq!(c.me().await.status, StatusCode::OK, "a token of the old key still works");
+    assert_eq!(
+        c.me().await.status,
+        StatusCode::OK,
+        "a token of the old key still works"
+    );
     assert_eq!(c.refresh().await.status, StatusCode::OK);
     let new_token = c.cookies[ACCESS].clone();
     assert_ne!(kid_of(&new_token), old_kid, "the new key signs");
@@ -84,12 +98,14 @@ async fn rotating_the_signing_key_signs_nobody_out() {
 
     // After the overlap: the old key is gone; its tokens are refused, yet the
     // session (a refresh token, not a JWT) carries on.
-    let after = spawn_app(&[base_env[0], base_env[1], ("JWT_PRIVATE_KEY_FILE", &new_private)]);
+    let after = spawn_app(&[
+        base_env[0],
+        base_env[1],
+        ("JWT_PRIVATE_KEY_FILE", &new_private),
+    ]);
     let mut stale = Client::new(&after);
     stale.cookies = c.cookies.clone();
-    stale
-        .cookies
-        .insert(ACCESS.to_owned(), old_token.clone());
+    stale.cookies.insert(ACCESS.to_owned(), old_token.clone());
     assert_eq!(stale.me().await.status, StatusCode::UNAUTHORIZED);
     c.base = after.base.clone();
     c.origin = Some(after.base.clone());

@@ -187,7 +187,9 @@ mod tests {
         )
         .expect("writes");
         let keys = load_previous(&[private, public]).expect("loads");
-        assert!(keys.iter().all(|k| k.kid == old.kid && k.public_x == old.public_x));
+        assert!(keys
+            .iter()
+            .all(|k| k.kid == old.kid && k.public_x == old.public_x));
         assert!(load_previous(&[dir.join("missing.pem")]).is_err());
         let _ = fs::remove_dir_all(dir);
     }

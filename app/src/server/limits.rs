@@ -255,11 +255,19 @@ mod tests {
             assert!(limiter.hit(Bucket::SignIn, ip(1)).is_ok());
         }
         match limiter.hit(Bucket::SignIn, ip(1)) {
-            Err(AuthError::RateLimited { retry_after }) => assert!((299..=300).contains(&retry_after)),
+            Err(AuthError::RateLimited { retry_after }) => {
+                assert!((299..=300).contains(&retry_after))
+            }
             other => panic!("expected a limit, got {other:?}"),
         }
-        assert!(limiter.hit(Bucket::SignIn, ip(2)).is_ok(), "other IPs are unaffected");
-        assert!(limiter.hit(Bucket::Register, ip(1)).is_ok(), "other buckets too");
+        assert!(
+            limiter.hit(Bucket::SignIn, ip(2)).is_ok(),
+            "other IPs are unaffected"
+        );
+        assert!(
+            limiter.hit(Bucket::Register, ip(1)).is_ok(),
+            "other buckets too"
+        );
     }
 
     #[test]
@@ -268,13 +276,23 @@ mod tests {
         for _ in 0..5 {
             limiter.record_sign_in("victim", ip(1), false);
         }
-        assert!(limiter.check_account("victim", ip(1)).is_ok(), "five are free");
+        assert!(
+            limiter.check_account("victim", ip(1)).is_ok(),
+            "five are free"
+        );
         limiter.record_sign_in("victim", ip(1), false);
         assert!(limiter.check_account("victim", ip(1)).is_err());
-        assert!(limiter.check_account("victim", ip(2)).is_ok(), "the victim elsewhere is not locked out");
+        assert!(
+            limiter.check_account("victim", ip(2)).is_ok(),
+            "the victim elsewhere is not locked out"
+        );
         assert_eq!(limiter.delay(6), Duration::from_secs(1));
         assert_eq!(limiter.delay(8), Duration::from_secs(4));
-        assert_eq!(limiter.delay(40), Duration::from_secs(60), "capped, never permanent");
+        assert_eq!(
+            limiter.delay(40),
+            Duration::from_secs(60),
+            "capped, never permanent"
+        );
         limiter.record_sign_in("victim", ip(1), true);
         assert!(limiter.check_account("victim", ip(1)).is_ok());
     }

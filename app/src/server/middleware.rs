@@ -98,7 +98,9 @@ pub fn device(headers: &HeaderMap, peer: Option<SocketAddr>) -> sessions::Device
 
 /// Axum middleware: authenticate, resume expired sessions on page loads, guard pages.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    if let Err(err) = security::check_same_origin(req.method(), req.uri().path(), req.headers(), &state.config) {
+    if let Err(err) =
+        security::check_same_origin(req.method(), req.uri().path(), req.headers(), &state.config)
+    {
         tracing::warn!(
             method = %req.method(),
             path = req.uri().path(),

@@ -153,7 +153,10 @@ mod tests {
             (&[("origin", "http://127.0.0.1:3000")], true),
             (&[("origin", "http://localhost:3000")], true),
             (
-                &[("origin", "http://127.0.0.1:3000"), ("sec-fetch-site", "same-origin")],
+                &[
+                    ("origin", "http://127.0.0.1:3000"),
+                    ("sec-fetch-site", "same-origin"),
+                ],
                 true,
             ),
             (&[], false),
@@ -161,11 +164,17 @@ mod tests {
             (&[("origin", "http://evil.example")], false),
             (&[("origin", "http://localhost:4000")], false),
             (
-                &[("origin", "http://127.0.0.1:3000"), ("sec-fetch-site", "cross-site")],
+                &[
+                    ("origin", "http://127.0.0.1:3000"),
+                    ("sec-fetch-site", "cross-site"),
+                ],
                 false,
             ),
             (
-                &[("origin", "http://127.0.0.1:3000"), ("sec-fetch-site", "same-site")],
+                &[
+                    ("origin", "http://127.0.0.1:3000"),
+                    ("sec-fetch-site", "same-site"),
+                ],
                 false,
             ),
         ];
@@ -175,15 +184,13 @@ mod tests {
         }
         assert!(check_same_origin(&Method::GET, "/", &headers(&[]), &dev).is_ok());
         assert!(check_same_origin(&Method::POST, TOKEN_PATH, &headers(&[]), &dev).is_ok());
-        assert!(
-            check_same_origin(
-                &Method::POST,
-                "/api/me",
-                &headers(&[("authorization", "Bearer x")]),
-                &dev
-            )
-            .is_ok()
-        );
+        assert!(check_same_origin(
+            &Method::POST,
+            "/api/me",
+            &headers(&[("authorization", "Bearer x")]),
+            &dev
+        )
+        .is_ok());
         let prod = config(&[
             ("PORTCULLIS_ENV", "production"),
             ("PUBLIC_URL", "https://auth.example"),

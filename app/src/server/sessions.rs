@@ -21,8 +21,8 @@ use uuid::Uuid;
 
 use super::{
     db::db_err,
-    limits::Bucket,
     entity::{refresh_token, session, user},
+    limits::Bucket,
     state::AppState,
     users,
 };

@@ -135,7 +135,11 @@ impl StandingChanges {
     /// [`AuthError::Internal`] when the database cannot be read.
     pub async fn load(db: &DatabaseConnection, window_secs: i64) -> Result<Self, AuthError> {
         let changes = Self::default();
-        changes.load_since(db, chrono::Utc::now() - chrono::Duration::seconds(window_secs))
+        changes
+            .load_since(
+                db,
+                chrono::Utc::now() - chrono::Duration::seconds(window_secs),
+            )
             .await?;
         Ok(changes)
     }

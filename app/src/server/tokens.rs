@@ -166,13 +166,12 @@ impl TokenService {
             .as_deref()
             .and_then(|kid| self.verifiers.iter().find(|k| k.kid == kid))
             .ok_or(AuthError::TokenInvalid)?;
-        let data =
-            decode::<AccessClaims>(token, &key.decoding, &self.validation).map_err(|err| {
-                match err.kind() {
-                    ErrorKind::ExpiredSignature => AuthError::TokenExpired,
-                    _ => AuthError::TokenInvalid,
-                }
-            })?;
+        let data = decode::<AccessClaims>(token, &key.decoding, &self.validation).map_err(
+            |err| match err.kind() {
+                ErrorKind::ExpiredSignature => AuthError::TokenExpired,
+                _ => AuthError::TokenInvalid,
+            },
+        )?;
         let claims = data.claims;
         let role = Role::parse(&claims.role).ok_or(AuthError::TokenInvalid)?;
         if claims.typ != "access" || claims.iat > claims.exp {

@@ -236,12 +236,22 @@ mod tests {
 
     #[test]
     fn common_and_guessable_passwords_are_refused_with_a_hint() {
-        for common in ["password", "12345678", "password1", "qwertyuiop", "iloveyou", "aaaaaaaaaaaa"] {
+        for common in [
+            "password",
+            "12345678",
+            "password1",
+            "qwertyuiop",
+            "iloveyou",
+            "aaaaaaaaaaaa",
+        ] {
             let err = check_password(common, &[]).expect_err(common);
             assert_eq!(err.field(), Some(Field::Password));
             assert!(err.to_string().contains("too common"), "{err}");
         }
-        assert!(check_password("alice-2024", &["alice-2024"]).is_err(), "the username itself");
+        assert!(
+            check_password("alice-2024", &["alice-2024"]).is_err(),
+            "the username itself"
+        );
         assert!(check_password("correct horse battery", &["alice"]).is_ok());
     }
 }

@@ -61,7 +61,9 @@ pub fn database_url(data_dir: &Path) -> String {
         "creating {name}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (server, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL ends in /DBNAME");
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL ends in /DBNAME");
     format!("{server}/{name}")
 }
 
@@ -221,7 +223,10 @@ impl Client {
             req = req.header(header::COOKIE, jar.join("; "));
         }
         if let Some(origin) = &self.origin {
-            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("origin")) {
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("origin"))
+            {
                 req = req.header(header::ORIGIN, origin);
             }
         }
