@@ -42,6 +42,8 @@ export default defineConfig({
       DATA_DIR: dataDir,
       // 5 s access tokens: every browser test runs through many refreshes.
       ACCESS_TOKEN_TTL: process.env.ACCESS_TOKEN_TTL ?? '5s',
+      // The suite registers more accounts from one IP than a person would in an hour.
+      REGISTER_RATE_LIMIT: '500/1h',
       RUST_LOG: 'warn',
     },
   },

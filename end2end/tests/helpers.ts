@@ -41,8 +41,12 @@ export async function signIn(page: Page, name: string, pw = password) {
   await page.getByLabel('Username').fill(name);
   await page.getByLabel('Password').fill(pw);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('welcome')).toContainText(name);
+  // Sign-in ends with a full page load of /dashboard; let it settle completely
+  // before a test navigates again (or that navigation may be interrupted).
+  await page.waitForLoadState('networkidle');
   await hydrated(page);
+  await expect(page).toHaveURL(/\/dashboard$/);
 }
 
 /** Creates a user with `server create-user` on the test server's database. */

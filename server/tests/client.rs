@@ -22,7 +22,10 @@ async fn the_typed_client_signs_in_refreshes_detects_reuse_and_signs_out() {
     let taken = api.register("Typed_Alice", PW).await.unwrap_err();
     assert_eq!(taken.api_error(), Some(&AuthError::UsernameTaken));
     assert_eq!(taken.status(), Some(409));
-    let wrong = api.sign_in("typed_alice", "not it at all").await.unwrap_err();
+    let wrong = api
+        .sign_in("typed_alice", "not it at all")
+        .await
+        .unwrap_err();
     assert_eq!(wrong.api_error(), Some(&AuthError::InvalidCredentials));
 
     let tokens = api.sign_in("typed_alice", PW).await.unwrap();
@@ -38,12 +41,17 @@ async fn the_typed_client_signs_in_refreshes_detects_reuse_and_signs_out() {
     assert_eq!(gone.api_error(), Some(&AuthError::SessionRevoked));
 
     let fresh = api.sign_in("typed_alice", PW).await.unwrap();
-    api.logout(&fresh.access_token, LogoutScope::Global).await.unwrap();
+    api.logout(&fresh.access_token, LogoutScope::Global)
+        .await
+        .unwrap();
     assert_eq!(
         api.me(&fresh.access_token).await.unwrap_err().status(),
         Some(401)
     );
-    let forbidden = api.admin_users(&next.access_token, "", 1, 10).await.unwrap_err();
+    let forbidden = api
+        .admin_users(&next.access_token, "", 1, 10)
+        .await
+        .unwrap_err();
     assert_eq!(forbidden.status(), Some(401));
 }
 
@@ -53,7 +61,9 @@ fn key_pem() -> (String, String) {
     let key = ed25519_dalek::SigningKey::from_bytes(&seed);
     (
         key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
-        key.verifying_key().to_public_key_pem(LineEnding::LF).unwrap(),
+        key.verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap(),
     )
 }
 
@@ -87,8 +97,8 @@ async fn a_downstream_service_verifies_offline_and_refetches_keys_on_rotation() 
             .unwrap(),
     ));
     let jwks_url = serve_jwks(published.clone()).await;
-    let verifier =
-        JwksVerifier::new(jwks_url, ISSUER, "portcullis").with_timing(Duration::from_secs(300), Duration::ZERO);
+    let verifier = JwksVerifier::new(jwks_url, ISSUER, "portcullis")
+        .with_timing(Duration::from_secs(300), Duration::ZERO);
     let claims = verifier.verify(&tokens.access_token).await.unwrap();
     assert_eq!(claims.name, "downstream_bob");
     assert_eq!(verifier.fetches(), 1);
@@ -100,7 +110,10 @@ async fn a_downstream_service_verifies_offline_and_refetches_keys_on_rotation() 
         ("DATABASE_URL", &db),
         ("JWT_ISSUER", ISSUER),
         ("JWT_PRIVATE_KEY", &new_private),
-        ("JWT_PREVIOUS_KEY_FILES", &old_public_file.display().to_string()),
+        (
+            "JWT_PREVIOUS_KEY_FILES",
+            &old_public_file.display().to_string(),
+        ),
     ]);
     drop(before);
     *published.write().unwrap() = reqwest::get(format!("{}/.well-known/jwks.json", during.base))
@@ -128,7 +141,10 @@ async fn a_downstream_service_verifies_offline_and_refetches_keys_on_rotation() 
         other_aud.verify(&rotated.access_token).await,
         Err(VerifyError::Invalid)
     );
-    assert_eq!(verifier.verify("garbage").await, Err(VerifyError::Malformed));
+    assert_eq!(
+        verifier.verify("garbage").await,
+        Err(VerifyError::Malformed)
+    );
     let mut tampered = rotated.access_token.clone();
     tampered.insert(tampered.len() - 3, 'x');
     assert!(verifier.verify(&tampered).await.is_err());
@@ -166,5 +182,9 @@ async fn unknown_kids_cannot_make_the_verifier_flood_the_auth_server() {
         let token = format!("{}.e30.AAAA", URL_SAFE_NO_PAD.encode(header));
         assert_eq!(verifier.verify(&token).await, Err(VerifyError::UnknownKey));
     }
-    assert_eq!(verifier.fetches(), 1, "one fetch, then the refetch floor holds");
+    assert_eq!(
+        verifier.fetches(),
+        1,
+        "one fetch, then the refetch floor holds"
+    );
 }

@@ -44,9 +44,19 @@ async fn apply(change: Change) -> Result<(Uuid, String), AuthError> {
     }
 }
 
-/// `/admin`
+/// `/admin`: the console, shown only when the policy allows it (nothing of it,
+/// not even a request for the user list, happens for anyone else).
 #[component]
 pub fn AdminPage() -> impl IntoView {
+    view! {
+        <Guard path="/admin">
+            <AdminConsole />
+        </Guard>
+    }
+}
+
+#[component]
+fn AdminConsole() -> impl IntoView {
     let auth = use_auth();
     let query = RwSignal::new(String::new());
     let page = RwSignal::new(1u64);
@@ -79,8 +89,7 @@ pub fn AdminPage() -> impl IntoView {
     };
 
     view! {
-        <Guard path="/admin">
-            <section class="card wider">
+        <section class="card wider">
                 <h1>"Users"</h1>
                 <form class="search" role="search" on:submit=on_search>
                     <label for="user-search" class="visually-hidden">"Search users"</label>
@@ -103,8 +112,7 @@ pub fn AdminPage() -> impl IntoView {
                         }.into_any(),
                     })}
                 </Transition>
-            </section>
-        </Guard>
+        </section>
     }
 }
 
@@ -195,11 +203,11 @@ fn Pager(list: UserPage, page: RwSignal<u64>) -> impl IntoView {
     let current = list.page;
     view! {
         <nav class="pager" aria-label="Pages">
-            <button class="secondary" disabled=current <= 1 on:click=move |_| page.set(current - 1)>
+            <button class="secondary" disabled={current <= 1} on:click=move |_| page.set(current - 1)>
                 "Previous"
             </button>
-            <span data-testid="page">{format!("Page {current} of {pages} · {} users", list.total)}</span>
-            <button class="secondary" disabled=current >= pages on:click=move |_| page.set(current + 1)>
+            <span class="page-of" data-testid="page">{format!("Page {current} of {pages} · {} users", list.total)}</span>
+            <button class="secondary" disabled={current >= pages} on:click=move |_| page.set(current + 1)>
                 "Next"
             </button>
         </nav>

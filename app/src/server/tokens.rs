@@ -43,8 +43,42 @@ pub struct Principal {
     pub expires_at: i64,
 }
 
+/// Tokens already verified, keyed by their exact bytes, so the Ed25519 check
+/// runs once per token rather than once per request. An entry is used only
+/// until its token's `exp`, and the cache is bounded: when full, expired
+/// entries go, and if that is not enough it starts over. Revocation and role
+/// changes are checked after this, on every request.
+#[derive(Default)]
+struct VerifiedCache {
+    entries: std::sync::RwLock<std::collections::HashMap<Box<str>, Principal>>,
+}
+
+/// How many verified tokens are remembered (about 0.5 KiB each).
+const VERIFIED_CAPACITY: usize = 20_000;
+
+impl VerifiedCache {
+    fn get(&self, token: &str, now: i64) -> Option<Principal> {
+        let entries = self.entries.read().ok()?;
+        entries.get(token).filter(|p| p.expires_at > now).cloned()
+    }
+
+    fn insert(&self, token: &str, principal: &Principal, now: i64) {
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
+        if entries.len() >= VERIFIED_CAPACITY {
+            entries.retain(|_, p| p.expires_at > now);
+            if entries.len() >= VERIFIED_CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(token.into(), principal.clone());
+    }
+}
+
 /// Signs and verifies access tokens.
 pub struct TokenService {
+    verified: VerifiedCache,
     key: SigningKeyPair,
     /// Every key that verifies: the signing key first, then retired ones.
     verifiers: Vec<VerifyingKeyEntry>,
@@ -77,6 +111,7 @@ impl TokenService {
         let mut verifiers = vec![key.verifier()?];
         verifiers.extend(previous.into_iter().filter(|p| p.kid != key.kid));
         Ok(Self {
+            verified: VerifiedCache::default(),
             key,
             verifiers,
             issuer,
@@ -156,6 +191,16 @@ impl TokenService {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::TokenInvalid);
         }
+        let now = chrono::Utc::now().timestamp();
+        if let Some(principal) = self.verified.get(token, now) {
+            return Ok(principal);
+        }
+        let principal = self.verify_uncached(token)?;
+        self.verified.insert(token, &principal, now);
+        Ok(principal)
+    }
+
+    fn verify_uncached(&self, token: &str) -> Result<Principal, AuthError> {
         let header = decode_header(token).map_err(|_| AuthError::TokenInvalid)?;
         if header.alg != Algorithm::EdDSA || header.typ.as_deref() != Some(ACCESS_TYP) {
             return Err(AuthError::TokenInvalid);
@@ -223,6 +268,25 @@ mod tests {
             (user, sid, Role::Admin, exp)
         );
         assert_eq!(p.username, "alice");
+    }
+
+    #[test]
+    fn a_cached_token_is_served_only_until_it_expires() {
+        let s = service(60);
+        let (token, exp) = s
+            .issue(Uuid::new_v4(), Uuid::new_v4(), "a", Role::User, now())
+            .expect("issue");
+        let first = s.verify(&token).expect("verifies");
+        assert_eq!(s.verify(&token).expect("cached"), first);
+        assert_eq!(s.verified.get(&token, exp - 1), Some(first));
+        assert_eq!(s.verified.get(&token, exp), None, "not past its exp");
+        let mut other = token.clone();
+        other.push('x');
+        assert_eq!(
+            s.verify(&other),
+            Err(AuthError::TokenInvalid),
+            "exact bytes only"
+        );
     }
 
     #[test]

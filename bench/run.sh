@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Portcullis benchmarks, side by side, in one run: builds release (server and
+# WASM), starts the server on loopback with RATE_LIMIT=off, and prints
+#   1. cookie GET /api/me vs a bare axum HS256 handler (the floor), with the ratio
+#   2. Bearer GET /api/me
+#   3. sign-in throughput vs the hash bound (cores / one argon2id hash)
+#   4. GET /api/me p99 while 16 connections flood sign-in
+#   5. server-side render of /dashboard
+#   6. release WASM size, raw and gzip
+#   7. server peak RSS
+# Load comes from wrk (Debian) on the same machine. Each load step runs
+# BENCH_SECONDS (default 10) seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${BENCH_SECONDS:-10}"
+log() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
+
+scripts/setup.sh
+if ! command -v wrk >/dev/null; then
+  log "installing wrk from Debian"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+
+log "building release (cargo leptos build --release; cargo build --release -p portcullis-bench)"
+cargo leptos build --release >&2
+cargo build --release -p portcullis-bench >&2
+
+work=$(mktemp -d)
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
+pids=()
+trap cleanup EXIT
+
+# Starts a command that prints "listening on http://ADDR"; echoes ADDR.
+start() {
+  local out="$work/$1.out"; shift
+  "$@" >"$out" 2>"$work/err.log" &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    if grep -q '^listening on ' "$out"; then sed -n 's/^listening on http:\/\///p' "$out" | head -1; return; fi
+    sleep 0.1
+  done
+  echo "server did not start: $(cat "$work/err.log")" >&2; exit 1
+}
+
+log "starting the server (release, fresh SQLite, RATE_LIMIT=off)"
+addr=$(start server env LEPTOS_CONFIG=Leptos.toml LEPTOS_SITE_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT=target/site \
+  DATA_DIR="$work/data" RATE_LIMIT=off ACCESS_TOKEN_TTL=1h RUST_LOG=warn target/release/server)
+server_pid=${pids[-1]}
+base="http://$addr"
+curl -sf -o /dev/null -H "Origin: $base" -H 'Content-Type: application/json' \
+  -d '{"username":"bench","password":"correct horse battery"}' "$base/api/auth/register"
+cookie=$(curl -sf -D - -o /dev/null -H "Origin: $base" -H 'Content-Type: application/json' \
+  -d '{"username":"bench","password":"correct horse battery"}' "$base/api/auth/login" |
+  awk -F'[ ;]' 'tolower($1)=="set-cookie:" && $2 ~ /^portcullis-at=/ {print $2}')
+bearer=$(curl -sf -H 'Content-Type: application/json' \
+  -d '{"grant_type":"password","username":"bench","password":"correct horse battery"}' "$base/api/token" |
+  sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+
+floor_addr=$(start floor target/release/portcullis-bench floor)
+floor_token=$(sed -n 's/^token //p' "$work/floor.out")
+
+# wrk -> "req/s p50_ms p99_ms"
+load() {
+  wrk -t2 "$@" -d"${secs}s" --latency 2>/dev/null | awk '
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 }
+    END { printf "%.0f %.2f %.2f\n", rps, p50, p99 }'
+}
+
+log "1. cookie /api/me and the floor"
+read -r me_rps me_p50 me_p99 < <(load -c32 -H "Cookie: $cookie" "$base/api/me")
+read -r fl_rps fl_p50 fl_p99 < <(load -c32 -H "Authorization: Bearer $floor_token" "http://$floor_addr/me")
+log "2. bearer /api/me"
+read -r br_rps br_p50 br_p99 < <(load -c32 -H "Authorization: Bearer $bearer" "$base/api/me")
+
+log "3. sign-in throughput and the hash bound"
+cat >"$work/signin.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"grant_type":"password","username":"bench","password":"correct horse battery"}'
+LUA
+hash_ms=$(target/release/portcullis-bench hash-time)
+cores=$(nproc)
+read -r si_rps si_p50 si_p99 < <(load -c16 -s "$work/signin.lua" "$base/api/token")
+bound=$(awk -v c="$cores" -v h="$hash_ms" 'BEGIN { printf "%.1f", c * 1000 / h }')
+
+log "4. /api/me p99 during a 16-connection sign-in flood"
+wrk -t1 -c16 -d"$((secs + 2))s" -s "$work/signin.lua" "$base/api/token" >/dev/null 2>&1 &
+flood=$!
+sleep 1
+read -r fd_rps fd_p50 fd_p99 < <(load -c4 -H "Cookie: $cookie" "$base/api/me")
+wait "$flood" || true
+
+log "5. server-side render of /dashboard"
+read -r ssr_rps ssr_p50 ssr_p99 < <(load -c16 -H "Cookie: $cookie" "$base/dashboard")
+
+wasm=$(ls target/site/pkg/*.wasm | head -1)
+wasm_raw=$(stat -c %s "$wasm")
+wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
+rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
+
+ratio=$(awk -v a="$me_rps" -v b="$fl_rps" 'BEGIN { printf "%.2f", a / b }')
+si_ratio=$(awk -v a="$si_rps" -v b="$bound" 'BEGIN { printf "%.2f", a / b }')
+cat <<TABLE
+
+Portcullis benchmark ($(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), ${secs}s per step, wrk on the same machine)
+
+| # | measurement | result | target |
+|---|---|---|---|
+| 1 | cookie GET /api/me | ${me_rps} req/s, p50 ${me_p50} ms, p99 ${me_p99} ms | |
+| 1 | floor: bare axum + HS256 Bearer | ${fl_rps} req/s, p50 ${fl_p50} ms, p99 ${fl_p99} ms | |
+| 1 | ratio cookie /api/me ÷ floor | ${ratio}× | ≥ 0.7× |
+| 2 | Bearer GET /api/me | ${br_rps} req/s, p50 ${br_p50} ms, p99 ${br_p99} ms | |
+| 3 | sign-in (POST /api/token, 16 conns) | ${si_rps} req/s, p99 ${si_p99} ms | |
+| 3 | hash bound (${cores} cores ÷ ${hash_ms} ms) | ${bound} /s; ratio ${si_ratio}× | ≥ 0.9× |
+| 4 | GET /api/me during a sign-in flood | p50 ${fd_p50} ms, p99 ${fd_p99} ms (${fd_rps} req/s) | p99 ≤ 25 ms |
+| 5 | SSR GET /dashboard | ${ssr_rps} req/s, p50 ${ssr_p50} ms, p99 ${ssr_p99} ms | |
+| 6 | release WASM | ${wasm_raw} bytes raw, ${wasm_gz} bytes gzip -9 | ≤ 250 KB gzip |
+| 7 | server peak RSS | $((rss_kb / 1024)) MiB | ≤ 50 MB |
+TABLE
