@@ -23,7 +23,7 @@ cargo leptos build
 export CARGO_TARGET_DIR="$PWD/target/rust-tests"
 
 step "Rust tests (unit + HTTP integration on SQLite)"
-TEST_DATABASE_URL= cargo test -p app -p server -p migration
+TEST_DATABASE_URL= cargo test -p app -p server -p migration -p portcullis-client
 
 # PostgreSQL: the whole HTTP suite again, each test server on a fresh database
 # of its own (`pt_…`, created by the tests, dropped below), when TEST_DATABASE_URL

@@ -13,13 +13,14 @@
 
 mod verify;
 
+pub use app::auth::AccessClaims;
 pub use app::{
     admin::{AdminUser, UserPage},
     auth::{LogoutScope, SessionInfo, User},
     error::{AuthError, ErrorBody},
     policy::Role,
 };
-pub use verify::{AccessClaims, JwksVerifier, VerifyError};
+pub use verify::{JwksVerifier, VerifyError};
 
 use reqwest::{header, Method, StatusCode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -178,10 +179,13 @@ impl Client {
         page: u64,
         per_page: u64,
     ) -> Result<UserPage, ClientError> {
-        let path = format!(
-            "/api/admin/users?q={}&page={page}&per_page={per_page}",
-            encode(query)
-        );
+        let params = serde_urlencoded::to_string([
+            ("q", query.to_owned()),
+            ("page", page.to_string()),
+            ("per_page", per_page.to_string()),
+        ])
+        .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let path = format!("/api/admin/users?{params}");
         self.call(Method::GET, &path, Some(access), None, false)
             .await
     }
@@ -298,16 +302,4 @@ impl Client {
             )))
         }
     }
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

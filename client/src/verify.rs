@@ -16,30 +16,10 @@ use std::{
     time::{Duration, Instant},
 };
 
+use app::auth::{AccessClaims, MAX_TOKEN_BYTES};
 use jsonwebtoken::{decode, decode_header, errors::ErrorKind, Algorithm, DecodingKey, Validation};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::RwLock;
-use uuid::Uuid;
-
-/// Tokens longer than this are refused before decoding (the server's cap too).
-const MAX_TOKEN_BYTES: usize = 4096;
-
-/// The claims of a Portcullis access token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub iss: String,
-    pub aud: String,
-    /// The user id.
-    pub sub: Uuid,
-    /// The session id.
-    pub sid: Uuid,
-    pub name: String,
-    pub role: String,
-    pub typ: String,
-    pub iat: i64,
-    pub nbf: i64,
-    pub exp: i64,
-}
 
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

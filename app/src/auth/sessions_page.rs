@@ -13,9 +13,18 @@ async fn revoke(id: uuid::Uuid) -> Result<(), AuthError> {
     authed(move || revoke_session(id)).await
 }
 
-/// `/sessions`
+/// `/sessions`: nothing loads unless the guard lets the visitor in.
 #[component]
 pub fn SessionsPage() -> impl IntoView {
+    view! {
+        <Guard path="/sessions">
+            <SessionsList />
+        </Guard>
+    }
+}
+
+#[component]
+fn SessionsList() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let sessions = LocalResource::new(move || {
         version.track();
@@ -28,7 +37,6 @@ pub fn SessionsPage() -> impl IntoView {
         }
     });
     view! {
-        <Guard path="/sessions">
             <section class="card wide">
                 <h1>"Your sessions"</h1>
                 <p class="aside">"Every device signed in to your account. Sign out any you do not recognise."</p>
@@ -59,7 +67,6 @@ pub fn SessionsPage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
-        </Guard>
     }
 }
 

@@ -5,32 +5,14 @@ use std::time::Duration;
 use jsonwebtoken::{
     decode, decode_header, encode, errors::ErrorKind, Algorithm, Header, Validation,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::keys::{SigningKeyPair, VerifyingKeyEntry};
+pub use crate::auth::{AccessClaims, MAX_TOKEN_BYTES};
 use crate::{error::AuthError, policy::Role};
 
-/// Tokens longer than this are refused before any decoding.
-pub const MAX_TOKEN_BYTES: usize = 4096;
 /// The JOSE `typ` of our access tokens (RFC 9068).
 const ACCESS_TYP: &str = "at+jwt";
-
-/// The claims of an access token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub iss: String,
-    pub aud: String,
-    pub sub: Uuid,
-    pub sid: Uuid,
-    pub name: String,
-    pub role: String,
-    /// Token kind: always `access`; other kinds are never accepted here.
-    pub typ: String,
-    pub iat: i64,
-    pub nbf: i64,
-    pub exp: i64,
-}
 
 /// Who is calling, as proven by a verified access token.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -214,13 +214,8 @@ impl Client {
         headers: &[(&str, &str)],
     ) -> Reply {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            req = req.header(header::COOKIE, jar.join("; "));
+        if let Some(jar) = self.cookie_header() {
+            req = req.header(header::COOKIE, jar);
         }
         if let Some(origin) = &self.origin {
             if !headers
@@ -259,6 +254,17 @@ impl Client {
         self.absorb(res).await
     }
 
+    /// The `Cookie` header a browser would send, if it has cookies.
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
     /// Posts a form (how the WASM app calls server functions), with the cookies.
     pub async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
         self.form_with(path, fields, &[]).await
@@ -271,11 +277,7 @@ impl Client {
         fields: &[(&str, &str)],
         headers: &[(&str, &str)],
     ) -> Reply {
-        let body: Vec<String> = fields
-            .iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect();
-        let body = body.join("&");
+        let body = serde_urlencoded::to_string(fields).unwrap();
         let mut req = self
             .http
             .post(format!("{}{path}", self.base))
@@ -287,13 +289,8 @@ impl Client {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            req = req.header(header::COOKIE, jar.join("; "));
+        if let Some(jar) = self.cookie_header() {
+            req = req.header(header::COOKIE, jar);
         }
         let res = req.send().await.expect("request reaches the server");
         self.absorb(res).await
@@ -360,16 +357,4 @@ impl Client {
         assert_eq!(self.login(&name, password).await.status, StatusCode::OK);
         name
     }
-}
-
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
