@@ -415,3 +415,40 @@ fn chrono_now() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+#[tokio::test]
+async fn over_https_cookies_are_secure_and_prefixed_and_hsts_is_sent() {
+    let public = "https://auth.portcullis.test";
+    let app = spawn_app(&[("PUBLIC_URL", public)]);
+    let mut c = Client::new(&app);
+    c.origin = Some(public.to_owned());
+    let name = c.signed_in_user(PW).await;
+    let login = c.login(&name, PW).await;
+    let cookies = login.set_cookies();
+    let access = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-portcullis-at="))
+        .expect("a __Host- access cookie");
+    let refresh = cookies
+        .iter()
+        .find(|c| c.starts_with("__Secure-portcullis-rt="))
+        .expect("a __Secure- refresh cookie");
+    for cookie in [access, refresh] {
+        for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+        }
+        assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+    }
+    assert!(login.headers["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+    // The prefixed cookies authenticate; the old unprefixed names do not.
+    assert_eq!(c.me().await.status, StatusCode::OK);
+    let mut plain = Client::new(&app);
+    plain.cookies.insert(
+        ACCESS.to_owned(),
+        access.split(['=', ';']).nth(1).unwrap().to_owned(),
+    );
+    assert_eq!(plain.me().await.status, StatusCode::UNAUTHORIZED);
+}
