@@ -44,8 +44,8 @@ test('an admin promotes, disables and re-enables a user through the console', as
   createUserCli(admin, 'admin');
   const target = uniqueName('carol');
   const baseURL = test.info().project.use.baseURL!;
-  // A non-browser client sends no Origin by itself; the CSRF guard wants our own.
-  const api = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { Origin: baseURL } });
+  // Calls made like the app's own: our Origin and the app's CSRF header.
+  const api = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { Origin: baseURL, 'x-portcullis-csrf': '1' } });
   expect((await api.post('/api/auth/register', { data: { username: target, password } })).status()).toBe(201);
 
   await signIn(page, admin);

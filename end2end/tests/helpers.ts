@@ -28,7 +28,7 @@ export async function newUser(page: Page, prefix = 's'): Promise<string> {
   const origin = new URL(page.url() === 'about:blank' ? baseURL : page.url()).origin;
   const r = await page.request.post('/api/auth/register', {
     data: { username: name, password },
-    headers: { Origin: origin },
+    headers: { Origin: origin, 'x-portcullis-csrf': '1' },
   });
   expect(r.status()).toBe(201);
   return name;

@@ -242,8 +242,16 @@ async fn cross_site_writes_are_refused_and_change_nothing() {
         Client::new(&app).register("attacker", PW).await.status,
         StatusCode::CREATED
     );
-    let cases: [(&str, Option<&str>, Option<&str>); 5] = [
+    let own = victim.base.clone();
+    let cases: [(&str, Option<&str>, Option<&str>); 6] = [
         ("no Origin", None, None),
+        // Same origin and same-origin fetch metadata, but a script that did not
+        // send the app's custom header (a cross-site page cannot add it).
+        (
+            "no app header",
+            Some(own.clone().leak()),
+            Some("same-origin"),
+        ),
         ("Origin null", Some("null"), None),
         (
             "another site",
@@ -264,6 +272,7 @@ async fn cross_site_writes_are_refused_and_change_nothing() {
     for (what, origin, site) in cases {
         let mut forged = victim.clone();
         forged.origin = origin.map(str::to_owned);
+        forged.csrf_header = false;
         let mut headers = Vec::new();
         if let Some(site) = site {
             headers.push(("sec-fetch-site", site));
@@ -296,6 +305,7 @@ async fn cross_site_writes_are_refused_and_change_nothing() {
         // Login CSRF: planting the attacker's session in the victim's browser.
         let mut planted = Client::new(&app);
         planted.origin = origin.map(str::to_owned);
+        planted.csrf_header = false;
         let reply = planted
             .send_with(
                 Method::POST,
@@ -307,6 +317,29 @@ async fn cross_site_writes_are_refused_and_change_nothing() {
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what} (login)");
         assert!(reply.set_cookies().is_empty());
     }
+    // The control: the same sign-in as a same-origin form navigation (no script,
+    // no custom header) is accepted: forms work before the WASM loads.
+    let mut form = Client::new(&app);
+    form.csrf_header = false;
+    let reply = form
+        .form_with(
+            "/api/fn/login",
+            &[("username", "attacker"), ("password", PW)],
+            &[
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-mode", "navigate"),
+                ("accept", "text/html"),
+            ],
+        )
+        .await;
+    assert!(
+        reply.status.is_redirection(),
+        "{} {}",
+        reply.status,
+        reply.text
+    );
+    assert_eq!(reply.set_cookies().len(), 2);
+
     let me = victim.me().await;
     assert_eq!(me.status, StatusCode::OK, "the victim is still signed in");
     assert_eq!(victim.refresh().await.status, StatusCode::OK);

@@ -14,6 +14,7 @@ const PW: &str = "correct horse battery";
 fn api_client(app: &TestApp) -> Client {
     let mut c = Client::new(app);
     c.origin = None;
+    c.csrf_header = false;
     c
 }
 

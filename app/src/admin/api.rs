@@ -8,7 +8,7 @@ use super::{AdminUser, UserPage};
 use crate::{error::AuthError, policy::Role};
 
 /// One page of users whose name contains `query`.
-#[server(prefix = "/api/fn", endpoint = "admin_users")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "admin_users")]
 pub async fn admin_users(query: String, page: u64) -> Result<UserPage, AuthError> {
     use crate::{policy::Permission, server::*};
     let state = app_state()?;
@@ -21,7 +21,7 @@ pub async fn admin_users(query: String, page: u64) -> Result<UserPage, AuthError
 }
 
 /// Gives a user another role.
-#[server(prefix = "/api/fn", endpoint = "admin_set_role")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "admin_set_role")]
 pub async fn admin_set_role(id: Uuid, role: Role) -> Result<AdminUser, AuthError> {
     use crate::{policy::Permission, server::*};
     let state = app_state()?;
@@ -31,7 +31,7 @@ pub async fn admin_set_role(id: Uuid, role: Role) -> Result<AdminUser, AuthError
 }
 
 /// Disables (ending their sessions) or re-enables a user.
-#[server(prefix = "/api/fn", endpoint = "admin_set_disabled")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "admin_set_disabled")]
 pub async fn admin_set_disabled(id: Uuid, disabled: bool) -> Result<AdminUser, AuthError> {
     use crate::{policy::Permission, server::*};
     let state = app_state()?;
@@ -43,7 +43,7 @@ pub async fn admin_set_disabled(id: Uuid, disabled: bool) -> Result<AdminUser, A
 }
 
 /// Signs a user out everywhere; returns how many sessions ended.
-#[server(prefix = "/api/fn", endpoint = "admin_revoke_sessions")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "admin_revoke_sessions")]
 pub async fn admin_revoke_sessions(id: Uuid) -> Result<u64, AuthError> {
     use crate::{policy::Permission, server::*};
     let state = app_state()?;

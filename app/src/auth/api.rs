@@ -6,7 +6,7 @@ use super::{LoginOutcome, LogoutScope, SignedIn, User};
 use crate::error::AuthError;
 
 /// Creates an account with the default role.
-#[server(prefix = "/api/fn", endpoint = "register")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "register")]
 pub async fn register(username: String, password: String) -> Result<User, AuthError> {
     use crate::server::*;
     let state = app_state()?;
@@ -18,7 +18,7 @@ pub async fn register(username: String, password: String) -> Result<User, AuthEr
 }
 
 /// Signs in: sets the token cookies and says where to go next.
-#[server(prefix = "/api/fn", endpoint = "login")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "login")]
 pub async fn login(
     username: String,
     password: String,
@@ -42,7 +42,7 @@ pub async fn login(
 }
 
 /// Signs out this session, the others, or all of them; clears the cookies.
-#[server(prefix = "/api/fn", endpoint = "logout")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "logout")]
 pub async fn logout(scope: LogoutScope) -> Result<(), AuthError> {
     use crate::server::*;
     let state = app_state()?;
@@ -61,7 +61,7 @@ pub async fn logout(scope: LogoutScope) -> Result<(), AuthError> {
 }
 
 /// The signed-in user, or `None` for an anonymous visitor.
-#[server(prefix = "/api/fn", endpoint = "current_user")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<SignedIn>, AuthError> {
     use crate::server::*;
     Ok(request_authn().principal().ok().map(|p| SignedIn {
@@ -75,7 +75,7 @@ pub async fn current_user() -> Result<Option<SignedIn>, AuthError> {
 }
 
 /// Rotates the refresh cookie and issues a new access token.
-#[server(prefix = "/api/fn", endpoint = "refresh")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "refresh")]
 pub async fn refresh_session() -> Result<SignedIn, AuthError> {
     use crate::server::*;
     let state = app_state()?;
@@ -100,7 +100,7 @@ pub async fn refresh_session() -> Result<SignedIn, AuthError> {
 }
 
 /// The caller's signed-in devices.
-#[server(prefix = "/api/fn", endpoint = "list_sessions")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "list_sessions")]
 pub async fn list_sessions() -> Result<Vec<super::SessionInfo>, AuthError> {
     use crate::server::*;
     let state = app_state()?;
@@ -112,7 +112,7 @@ pub async fn list_sessions() -> Result<Vec<super::SessionInfo>, AuthError> {
 }
 
 /// Signs one of the caller's devices out.
-#[server(prefix = "/api/fn", endpoint = "revoke_session")]
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "revoke_session")]
 pub async fn revoke_session(id: uuid::Uuid) -> Result<(), AuthError> {
     use crate::server::*;
     let state = app_state()?;

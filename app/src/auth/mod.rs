@@ -6,6 +6,7 @@ mod context;
 pub mod keeper;
 mod pages;
 mod sessions_page;
+pub mod transport;
 
 pub use api::*;
 pub use context::{provide_auth, use_auth, AuthContext, Guard};

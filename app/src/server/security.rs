@@ -68,8 +68,10 @@ pub const TOKEN_PATH: &str = "/api/token";
 /// A state-changing request (any method but GET, HEAD and OPTIONS) that does not
 /// carry an `Authorization` header is a browser request: cookies may ride on it,
 /// or (for sign-in) it may plant a session. It is accepted only when
-/// `Sec-Fetch-Site`, if sent, says `same-origin`, and `Origin` is present, not
-/// `null`, and is the configured public origin. Requests with an
+/// `Sec-Fetch-Site`, if sent, says `same-origin`, `Origin` is present, not
+/// `null`, and is the configured public origin, and, unless it is a top-level
+/// form navigation, it carries the app's custom header
+/// ([`crate::auth::transport::CSRF_HEADER`]). Requests with an
 /// `Authorization` header never use the cookies (see `middleware`), so a forged
 /// one gains nothing and is left to the API's own checks.
 ///
@@ -95,7 +97,18 @@ pub fn check_same_origin(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .ok_or(AuthError::CrossSite)?;
-    if origin_matches(origin, config) {
+    if !origin_matches(origin, config) {
+        return Err(AuthError::CrossSite);
+    }
+    // Second layer: scripted requests carry the app's custom header, which a
+    // cross-site page cannot add without a CORS preflight we never grant.
+    // Top-level form posts (the sign-in forms before the WASM loads) can't add
+    // headers; for them the origin check stands with `SameSite=Lax` cookies,
+    // which browsers leave off cross-site POST navigations.
+    let navigation = headers
+        .get("sec-fetch-mode")
+        .is_some_and(|mode| mode.as_bytes() == b"navigate");
+    if navigation || headers.contains_key(crate::auth::transport::CSRF_HEADER) {
         Ok(())
     } else {
         Err(AuthError::CrossSite)
@@ -149,34 +162,24 @@ mod tests {
     #[test]
     fn only_same_origin_browser_writes_pass() {
         let dev = config(&[]);
-        let table: [(&[(&str, &str)], bool); 9] = [
-            (&[("origin", "http://127.0.0.1:3000")], true),
-            (&[("origin", "http://localhost:3000")], true),
-            (
-                &[
-                    ("origin", "http://127.0.0.1:3000"),
-                    ("sec-fetch-site", "same-origin"),
-                ],
-                true,
-            ),
-            (&[], false),
-            (&[("origin", "null")], false),
-            (&[("origin", "http://evil.example")], false),
-            (&[("origin", "http://localhost:4000")], false),
-            (
-                &[
-                    ("origin", "http://127.0.0.1:3000"),
-                    ("sec-fetch-site", "cross-site"),
-                ],
-                false,
-            ),
-            (
-                &[
-                    ("origin", "http://127.0.0.1:3000"),
-                    ("sec-fetch-site", "same-site"),
-                ],
-                false,
-            ),
+        const ORIGIN: (&str, &str) = ("origin", "http://127.0.0.1:3000");
+        const APP: (&str, &str) = ("x-portcullis-csrf", "1");
+        const SAME: (&str, &str) = ("sec-fetch-site", "same-origin");
+        let table: [(&[(&str, &str)], bool); 12] = [
+            (&[ORIGIN, APP], true),
+            (&[("origin", "http://localhost:3000"), APP], true),
+            (&[ORIGIN, SAME, APP], true),
+            // A same-origin form post: no script, so no custom header.
+            (&[ORIGIN, SAME, ("sec-fetch-mode", "navigate")], true),
+            // Same origin, but a script without the app's header.
+            (&[ORIGIN, SAME], false),
+            (&[ORIGIN], false),
+            (&[APP], false),
+            (&[("origin", "null"), APP], false),
+            (&[("origin", "http://evil.example"), APP], false),
+            (&[("origin", "http://localhost:4000"), APP], false),
+            (&[ORIGIN, ("sec-fetch-site", "cross-site"), APP], false),
+            (&[ORIGIN, ("sec-fetch-site", "same-site"), APP], false),
         ];
         for (pairs, ok) in table {
             let result = check_same_origin(&Method::POST, "/api/fn/logout", &headers(pairs), &dev);
@@ -198,7 +201,10 @@ mod tests {
         ]);
         let localhost = headers(&[("origin", "http://localhost:3000")]);
         assert!(check_same_origin(&Method::POST, "/api/auth/login", &localhost, &prod).is_err());
-        let own = headers(&[("origin", "https://auth.example")]);
+        let own = headers(&[
+            ("origin", "https://auth.example"),
+            ("x-portcullis-csrf", "1"),
+        ]);
         assert!(check_same_origin(&Method::POST, "/api/auth/login", &own, &prod).is_ok());
     }
 }

@@ -165,6 +165,9 @@ pub struct Client {
     /// The `Origin` sent with every request, as a browser on our site would
     /// (`None` to leave it out, as a forged or non-browser request might).
     pub origin: Option<String>,
+    /// Whether requests carry the app's CSRF header (`x-portcullis-csrf: 1`),
+    /// as every call of the WASM app does.
+    pub csrf_header: bool,
 }
 
 pub struct Reply {
@@ -199,6 +202,7 @@ impl Client {
             http,
             cookies: BTreeMap::new(),
             origin: Some(app.base.clone()),
+            csrf_header: true,
         }
     }
 
@@ -225,6 +229,9 @@ impl Client {
                 req = req.header(header::ORIGIN, origin);
             }
         }
+        if self.csrf_header {
+            req = req.header("x-portcullis-csrf", "1");
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -249,6 +256,9 @@ impl Client {
             .body(body.to_owned());
         if let Some(origin) = &self.origin {
             req = req.header(header::ORIGIN, origin);
+        }
+        if self.csrf_header {
+            req = req.header("x-portcullis-csrf", "1");
         }
         let res = req.send().await.unwrap();
         self.absorb(res).await
@@ -285,6 +295,9 @@ impl Client {
             .body(body);
         if let Some(origin) = &self.origin {
             req = req.header(header::ORIGIN, origin);
+        }
+        if self.csrf_header {
+            req = req.header("x-portcullis-csrf", "1");
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
