@@ -16,10 +16,15 @@ secs="${BENCH_SECONDS:-10}"
 log() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
 
 scripts/setup.sh
-if ! command -v wrk >/dev/null; then
-  log "installing wrk from Debian"
+# wrk generates the load; binaryen's wasm-opt is what a release WASM build needs
+# (without one on PATH cargo-leptos tries to download it and fails here).
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v wasm-opt >/dev/null || missing+=(binaryen)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} from Debian"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get install -y -qq wrk >/dev/null
+  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 log "building release (cargo leptos build --release; cargo build --release -p portcullis-bench)"
