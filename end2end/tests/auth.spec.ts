@@ -61,3 +61,15 @@ test('a taken username is reported beside the username field', async ({ page }) 
   }
   await expect(page.locator('#username-error')).toHaveText('That username is already taken.');
 });
+
+test('the register form gives a strength hint and refuses a common password beside its field', async ({ page }) => {
+  await page.goto('/register');
+  await hydrated(page);
+  await expect(page.getByTestId('password-hint')).toContainText('At least 8 characters');
+  await page.getByLabel('Username').fill(uniqueName());
+  await page.getByLabel('Password').fill('password123');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('#password-error')).toContainText('too common or easy to guess');
+  await expect(page).toHaveURL(/\/register$/);
+  await page.screenshot({ path: 'test-results/register-weak.png' });
+});

@@ -120,6 +120,24 @@ async fn forged_and_mangled_access_tokens_are_refused_with_401() {
         format!("{}.{}.AAAA", parts[0], parts[1]),
     ));
     attacks.push(("another key", foreign_eddsa(&claims, &kid)));
+    // Keys offered by the token itself (`jwk`, `jku`, `x5u`) are never followed.
+    {
+        let attacker = new_key();
+        let attacker_x = URL_SAFE_NO_PAD.encode(attacker.verifying_key().to_bytes());
+        let header = json!({
+            "alg": "EdDSA", "typ": "at+jwt", "kid": "attacker",
+            "jwk": {"kty": "OKP", "crv": "Ed25519", "x": attacker_x, "kid": "attacker"},
+            "jku": "https://evil.example/jwks.json",
+            "x5u": "https://evil.example/cert.pem",
+        });
+        let signing_input = format!("{}.{}", b64(&header), b64(&claims));
+        use ed25519_dalek::Signer;
+        let signature = URL_SAFE_NO_PAD.encode(attacker.sign(signing_input.as_bytes()).to_bytes());
+        attacks.push((
+            "embedded jwk / jku / x5u",
+            format!("{signing_input}.{signature}"),
+        ));
+    }
     // Algorithm confusion: HS256 keyed with the server's public key.
     let public = URL_SAFE_NO_PAD.decode(&public_x).unwrap();
     for secret in [public.as_slice(), public_x.as_bytes()] {
@@ -339,6 +357,17 @@ async fn cross_site_writes_are_refused_and_change_nothing() {
         reply.text
     );
     assert_eq!(reply.set_cookies().len(), 2);
+
+    // State-changing server functions take POST only: a GET (a link, an <img>)
+    // with the victim's cookies does nothing.
+    let reply = victim
+        .send(Method::GET, "/api/fn/logout?scope=global", None)
+        .await;
+    assert!(
+        reply.status.is_client_error(),
+        "GET logout: {}",
+        reply.status
+    );
 
     let me = victim.me().await;
     assert_eq!(me.status, StatusCode::OK, "the victim is still signed in");

@@ -92,7 +92,11 @@ pub fn RegisterPage() -> impl IntoView {
                 </p>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="new-password" required
-                    minlength="8" aria-describedby="password-error" />
+                    minlength="8" aria-describedby="password-hint password-error" />
+                <p id="password-hint" class="aside hint" data-testid="password-hint">
+                    "At least 8 characters. A few unrelated words make a strong password; \
+                     common passwords and your username are refused."
+                </p>
                 <p id="password-error" class="field-error" aria-live="polite">
                     {move || field_error(error(), Field::Password)}
                 </p>
