@@ -32,15 +32,15 @@ cargo leptos build --release >&2
 cargo build --release -p portcullis-bench >&2
 
 work=$(mktemp -d)
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
-pids=()
+cleanup() { for f in "$work"/*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-# Starts a command that prints "listening on http://ADDR"; echoes ADDR.
+# Starts a command that prints "listening on http://ADDR"; echoes ADDR. (It runs
+# in a command substitution, so the pid goes to a file.)
 start() {
-  local out="$work/$1.out"; shift
+  local name=$1 out="$work/$1.out"; shift
   "$@" >"$out" 2>"$work/err.log" &
-  pids+=($!)
+  echo $! >"$work/$name.pid"
   for _ in $(seq 1 100); do
     if grep -q '^listening on ' "$out"; then sed -n 's/^listening on http:\/\///p' "$out" | head -1; return; fi
     sleep 0.1
@@ -51,11 +51,11 @@ start() {
 log "starting the server (release, fresh SQLite, RATE_LIMIT=off)"
 addr=$(start server env LEPTOS_CONFIG=Leptos.toml LEPTOS_SITE_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT=target/site \
   DATA_DIR="$work/data" RATE_LIMIT=off ACCESS_TOKEN_TTL=1h RUST_LOG=warn target/release/server)
-server_pid=${pids[-1]}
+server_pid=$(cat "$work/server.pid")
 base="http://$addr"
-curl -sf -o /dev/null -H "Origin: $base" -H 'Content-Type: application/json' \
+curl -sf -o /dev/null -H "Origin: $base" -H "x-portcullis-csrf: 1" -H 'Content-Type: application/json' \
   -d '{"username":"bench","password":"correct horse battery"}' "$base/api/auth/register"
-cookie=$(curl -sf -D - -o /dev/null -H "Origin: $base" -H 'Content-Type: application/json' \
+cookie=$(curl -sf -D - -o /dev/null -H "Origin: $base" -H "x-portcullis-csrf: 1" -H 'Content-Type: application/json' \
   -d '{"username":"bench","password":"correct horse battery"}' "$base/api/auth/login" |
   awk -F'[ ;]' 'tolower($1)=="set-cookie:" && $2 ~ /^portcullis-at=/ {print $2}')
 bearer=$(curl -sf -H 'Content-Type: application/json' \
