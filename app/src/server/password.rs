@@ -1,10 +1,16 @@
 //! Password hashing with argon2id, always off the async runtime, on a bounded
 //! pool: at most `hash_concurrency` hashes run at once and at most `hash_queue`
 //! wait, so a sign-in flood queues (then gets 503) instead of starving the rest.
+//!
+//! The hashes run on a fixed set of `hash_concurrency` threads of our own, not
+//! on tokio's blocking pool: each argon2id hash allocates its 19 MiB of memory
+//! blocks, and the allocator keeps freed memory per thread, so spreading hashes
+//! over tokio's many blocking threads grows the process by 19 MiB per thread
+//! ever used (540 MiB in the benchmark); a fixed pool bounds it to one block per worker.
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
-    Arc,
+    mpsc, Arc, Mutex,
 };
 
 use argon2::{
@@ -21,6 +27,7 @@ use crate::error::AuthError;
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon: Argon2<'static>,
+    workers: mpsc::Sender<Job>,
     slots: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
     /// Hashes running plus hashes waiting, beyond which callers get 503.
@@ -47,6 +54,7 @@ impl PasswordHasher {
             hash_with(&argon, &random_password()).map_err(|()| "argon2 failed".to_owned())?;
         Ok(Self {
             argon,
+            workers: spawn_workers(concurrency)?,
             slots: Arc::new(Semaphore::new(concurrency)),
             waiting: Arc::new(AtomicUsize::new(0)),
             capacity: concurrency + max_waiting,
@@ -106,14 +114,42 @@ impl PasswordHasher {
             .acquire_owned()
             .await
             .map_err(|_| AuthError::Internal)?;
-        tokio::task::spawn_blocking(move || {
-            let out = work();
-            drop(permit);
-            out
-        })
-        .await
-        .map_err(|_| AuthError::Internal)
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.workers
+            .send(Box::new(move || {
+                let _ = tx.send(work());
+            }))
+            .map_err(|_| AuthError::Internal)?;
+        let out = rx.await.map_err(|_| AuthError::Internal);
+        drop(permit);
+        out
     }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `count` hashing threads that take jobs from one queue.
+fn spawn_workers(count: usize) -> Result<mpsc::Sender<Job>, String> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..count.max(1) {
+        let rx = Arc::clone(&rx);
+        std::thread::Builder::new()
+            .name(format!("argon2-{i}"))
+            .spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(queue) => queue.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    // Every sender is gone: the hasher was dropped.
+                    Err(_) => return,
+                }
+            })
+            .map_err(|e| format!("cannot start a hashing thread: {e}"))?;
+    }
+    Ok(tx)
 }
 
 struct WaitingGuard<'a>(&'a AtomicUsize);
