@@ -9,7 +9,8 @@
 #   6. release WASM size, raw and gzip
 #   7. server peak RSS
 # Load comes from wrk (Debian) on the same machine. Each load step runs
-# BENCH_SECONDS (default 10) seconds.
+# BENCH_SECONDS (default 10) seconds. BENCH_SERVER_ENV adds environment
+# variables to the server (e.g. BENCH_SERVER_ENV="MALLOC_ARENA_MAX=2").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${BENCH_SECONDS:-10}"
@@ -50,7 +51,7 @@ start() {
 
 log "starting the server (release, fresh SQLite, RATE_LIMIT=off)"
 addr=$(start server env LEPTOS_CONFIG=Leptos.toml LEPTOS_SITE_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT=target/site \
-  DATA_DIR="$work/data" RATE_LIMIT=off ACCESS_TOKEN_TTL=1h RUST_LOG=warn target/release/server)
+  DATA_DIR="$work/data" RATE_LIMIT=off ACCESS_TOKEN_TTL=1h RUST_LOG=warn ${BENCH_SERVER_ENV:-} target/release/server)
 server_pid=$(cat "$work/server.pid")
 base="http://$addr"
 curl -sf -o /dev/null -H "Origin: $base" -H "x-portcullis-csrf: 1" -H 'Content-Type: application/json' \
