@@ -12,7 +12,39 @@ use serde::{Deserialize, Serialize};
 pub enum Field {
     Username,
     Password,
+    /// The current password, when changing it.
+    CurrentPassword,
+    /// The new password, when changing it.
+    NewPassword,
     Role,
+}
+
+impl Field {
+    /// The snake_case name used on the wire and in redirect queries.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Username => "username",
+            Field::Password => "password",
+            Field::CurrentPassword => "current_password",
+            Field::NewPassword => "new_password",
+            Field::Role => "role",
+        }
+    }
+
+    /// Parses [`Field::as_str`].
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Field> {
+        [
+            Field::Username,
+            Field::Password,
+            Field::CurrentPassword,
+            Field::NewPassword,
+            Field::Role,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == name)
+    }
 }
 
 /// Everything that can go wrong in an authentication request, as a client sees it.
@@ -133,6 +165,49 @@ impl AuthError {
         )
     }
 
+    /// The query a form posted without JavaScript is redirected back with:
+    /// `error=<code>` plus `field` and `retry_after` when they apply.
+    #[must_use]
+    pub fn to_query(&self) -> String {
+        let mut query = format!("error={}", self.code());
+        if let Some(field) = self.field() {
+            query.push_str("&field=");
+            query.push_str(field.as_str());
+        }
+        if let Self::RateLimited { retry_after } = self {
+            query.push_str(&format!("&retry_after={retry_after}"));
+        }
+        query
+    }
+
+    /// The error a [`to_query`](Self::to_query) redirect names. Only the code
+    /// and the field travel in the URL, so a crafted link can choose which of
+    /// our own messages appears, never its text. `None` for an unknown code.
+    #[must_use]
+    pub fn from_query(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Option<Self> {
+        let field = field.and_then(Field::parse);
+        let err = match code {
+            "validation_failed" => {
+                let field = field?;
+                Self::invalid(field, canned_validation_message(field))
+            }
+            "rate_limited" => Self::RateLimited {
+                retry_after: retry_after.unwrap_or(60).min(3600),
+            },
+            "bad_request" => {
+                Self::BadRequest("The form could not be read. Please try again.".into())
+            }
+            "transport" => return None,
+            other => Self::from(ErrorBody {
+                error: other.to_owned(),
+                message: String::new(),
+                field: None,
+                retry_after: None,
+            }),
+        };
+        (!matches!(err, Self::Transport(_))).then_some(err)
+    }
+
     /// Shorthand for a validation error.
     #[must_use]
     pub fn invalid(field: Field, message: impl Into<String>) -> Self {
@@ -140,6 +215,19 @@ impl AuthError {
             field,
             message: message.into(),
         }
+    }
+}
+
+/// What a validation error on `field` says when only its code is known.
+fn canned_validation_message(field: Field) -> &'static str {
+    match field {
+        Field::Username => "Usernames are 3 to 32 characters: letters, digits, '.', '-' and '_'.",
+        Field::Password | Field::NewPassword => {
+            "Choose a password of at least 8 characters that is not common or easy to guess: \
+             a few unrelated words work well."
+        }
+        Field::CurrentPassword => "Your current password is not correct.",
+        Field::Role => "That role does not exist.",
     }
 }
 
@@ -250,5 +338,46 @@ mod tests {
         assert_eq!(json["error"], "username_taken");
         assert_eq!(json["message"], "That username is already taken.");
         assert_eq!(json["field"], "username");
+    }
+
+    #[test]
+    fn a_redirect_query_names_the_error_but_never_carries_its_text() {
+        for err in [
+            AuthError::InvalidCredentials,
+            AuthError::UsernameTaken,
+            AuthError::RateLimited { retry_after: 42 },
+            AuthError::invalid(Field::NewPassword, "zxcvbn said something long"),
+        ] {
+            let query = err.to_query();
+            let pairs: Vec<(String, String)> = query
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            let get = |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.as_str())
+            };
+            let back = AuthError::from_query(
+                get("error").expect("code"),
+                get("field"),
+                get("retry_after").and_then(|v| v.parse().ok()),
+            )
+            .expect("known code");
+            assert_eq!(back.code(), err.code());
+            assert_eq!(back.field(), err.field());
+            assert!(!query.contains("zxcvbn"), "{query}");
+        }
+        assert_eq!(AuthError::from_query("made_up", None, None), None);
+        assert_eq!(
+            AuthError::from_query("validation_failed", Some("nope"), None),
+            None
+        );
+        assert_eq!(
+            AuthError::from_query("rate_limited", None, Some(99_999)),
+            Some(AuthError::RateLimited { retry_after: 3600 })
+        );
     }
 }

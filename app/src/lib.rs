@@ -10,6 +10,7 @@ pub mod pages;
 pub mod policy;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod ui;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -19,7 +20,9 @@ use leptos_router::{
 };
 
 use admin::AdminPage;
-use auth::{provide_auth, use_auth, LoginPage, RegisterPage, SessionsPage, SignOutButton};
+use auth::{
+    provide_auth, use_auth, AccountPage, LoginPage, RegisterPage, SessionsPage, SignOutButton,
+};
 use pages::{DashboardPage, HomePage, NotFound};
 use policy::Permission;
 
@@ -62,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=RegisterPage />
                     <Route path=path!("/dashboard") view=DashboardPage />
                     <Route path=path!("/sessions") view=SessionsPage />
+                    <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/admin") view=AdminPage />
                 </Routes>
             </main>
@@ -69,31 +73,77 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The top bar: the brand, the main links and the account menu for a signed-in
+/// user, or the sign-in links for a visitor.
 #[component]
 fn Header() -> impl IntoView {
     let auth = use_auth();
     view! {
         <header class="top">
-            <a class="brand" href="/">"Portcullis"</a>
+            <a class="brand" href="/">
+                <span class="logo" aria-hidden="true"></span>
+                "Portcullis"
+            </a>
             <Transition fallback=|| ()>
                 {move || match auth.signed_in() {
-                    Some(s) => view! {
-                        <nav class="menu">
-                            <a href="/dashboard">"Dashboard"</a>
-                            <a href="/sessions">"Sessions"</a>
-                            {s.user.role.allows(Permission::ManageUsers).then(|| view! { <a href="/admin">"Admin"</a> })}
-                            <span class="who" data-testid="who">{s.user.username.clone()}</span>
-                            <SignOutButton />
-                        </nav>
-                    }.into_any(),
+                    Some(s) => view! { <SignedInMenu signed_in=s /> }.into_any(),
                     None => view! {
-                        <nav class="menu">
+                        <nav class="menu" aria-label="Account">
                             <a href="/login">"Sign in"</a>
-                            <a href="/register">"Register"</a>
+                            <a class="button small" href="/register">"Register"</a>
                         </nav>
                     }.into_any(),
                 }}
             </Transition>
         </header>
+    }
+}
+
+/// The main links (inline on wide screens) and a `<details>` account menu,
+/// which opens with the keyboard and works before the WASM has loaded.
+#[component]
+fn SignedInMenu(signed_in: auth::SignedIn) -> impl IntoView {
+    let user = signed_in.user;
+    let admin = user.role.allows(Permission::ManageUsers);
+    let initial = user
+        .username
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_uppercase()
+        .to_string();
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close = move || {
+        if let Some(menu) = menu.get() {
+            menu.set_open(false);
+        }
+    };
+    view! {
+        <nav class="menu" aria-label="Main">
+            <a href="/dashboard">"Dashboard"</a>
+            <a href="/sessions">"Sessions"</a>
+            {admin.then(|| view! { <a href="/admin">"Admin"</a> })}
+        </nav>
+        <details class="account-menu" node_ref=menu
+            on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+            <summary aria-label=format!("Account menu for {}", user.username)>
+                <span class="avatar" aria-hidden="true">{initial}</span>
+                <span class="who" data-testid="who">{user.username.clone()}</span>
+            </summary>
+            // A link followed by client-side routing leaves the page as it is: close the menu.
+            <div class="menu-panel" on:click=move |ev| {
+                if event_target::<leptos::web_sys::Element>(&ev).tag_name() == "A" { close() }
+            }>
+                <p class="menu-head">
+                    "Signed in as " <strong>{user.username.clone()}</strong>
+                    <span class="role-badge">{user.role.as_str()}</span>
+                </p>
+                <a class="menu-item narrow-only" href="/dashboard">"Dashboard"</a>
+                <a class="menu-item narrow-only" href="/sessions">"Sessions"</a>
+                {admin.then(|| view! { <a class="menu-item narrow-only" href="/admin">"Admin"</a> })}
+                <a class="menu-item" href="/account">"Account"</a>
+                <SignOutButton />
+            </div>
+        </details>
     }
 }

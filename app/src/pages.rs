@@ -2,20 +2,38 @@
 
 use leptos::prelude::*;
 
-use crate::auth::{use_auth, Guard};
+use crate::{
+    auth::{use_auth, Guard},
+    policy::Permission,
+};
 
 /// `/`
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let auth = use_auth();
     view! {
         <section class="hero">
+            <span class="logo large" aria-hidden="true"></span>
             <h1>"Portcullis"</h1>
-            <p>"Sign-in that stays out of your way: short-lived tokens in HttpOnly cookies, refreshed silently."</p>
-            <nav class="links">
-                <a class="button" href="/login">"Sign in"</a>
-                <a class="button secondary" href="/register">"Create an account"</a>
-                <a href="/dashboard">"Dashboard"</a>
-            </nav>
+            <p class="lede">
+                "Sign-in that stays out of your way: short-lived tokens in HttpOnly cookies, \
+                 refreshed silently, with one role policy for the browser and the server."
+            </p>
+            <Transition fallback=|| ()>
+                {move || match auth.signed_in() {
+                    Some(_) => view! {
+                        <nav class="links" aria-label="Start">
+                            <a class="button" href="/dashboard">"Go to your dashboard"</a>
+                        </nav>
+                    }.into_any(),
+                    None => view! {
+                        <nav class="links" aria-label="Start">
+                            <a class="button" href="/login">"Sign in"</a>
+                            <a class="button secondary" href="/register">"Create an account"</a>
+                        </nav>
+                    }.into_any(),
+                }}
+            </Transition>
         </section>
     }
 }
@@ -26,15 +44,34 @@ pub fn DashboardPage() -> impl IntoView {
     let auth = use_auth();
     view! {
         <Guard path="/dashboard">
-            {move || auth.signed_in().map(|s| view! {
-                <section class="card wide">
-                    <h1>"Dashboard"</h1>
-                    <p data-testid="welcome">"Signed in as " <strong>{s.user.username.clone()}</strong></p>
-                    <dl class="facts">
-                        <dt>"Role"</dt><dd data-testid="role">{s.user.role.as_str()}</dd>
-                        <dt>"User id"</dt><dd><code>{s.user.id.to_string()}</code></dd>
-                    </dl>
-                </section>
+            {move || auth.signed_in().map(|s| {
+                let admin = s.user.role.allows(Permission::ManageUsers);
+                view! {
+                    <section class="card wide">
+                        <h1>"Dashboard"</h1>
+                        <p data-testid="welcome">"Signed in as " <strong>{s.user.username.clone()}</strong></p>
+                        <dl class="facts">
+                            <dt>"Role"</dt><dd data-testid="role">{s.user.role.as_str()}</dd>
+                            <dt>"User id"</dt><dd><code>{s.user.id.to_string()}</code></dd>
+                        </dl>
+                        <div class="tiles">
+                            <a class="tile" href="/sessions">
+                                <strong>"Sessions"</strong>
+                                <span>"See where you are signed in and sign devices out."</span>
+                            </a>
+                            <a class="tile" href="/account">
+                                <strong>"Account"</strong>
+                                <span>"Change your password."</span>
+                            </a>
+                            {admin.then(|| view! {
+                                <a class="tile" href="/admin">
+                                    <strong>"Users"</strong>
+                                    <span>"Manage roles, disable accounts, end sessions."</span>
+                                </a>
+                            })}
+                        </div>
+                    </section>
+                }
             })}
         </Guard>
     }
@@ -45,10 +82,12 @@ pub fn DashboardPage() -> impl IntoView {
 pub fn Forbidden() -> impl IntoView {
     set_status(403);
     view! {
-        <section class="card" data-testid="forbidden">
-            <h1>"403 · Not allowed"</h1>
-            <p>"Your account does not have access to this page."</p>
-            <a href="/dashboard">"Back to your dashboard"</a>
+        <section class="card status-page" data-testid="forbidden">
+            <p class="status-code" aria-hidden="true">"403"</p>
+            <h1>"This page is not for your account"</h1>
+            <p>"You are signed in, but your role does not include access to this page. \
+                If you think it should, ask an administrator."</p>
+            <a class="button" href="/dashboard">"Back to your dashboard"</a>
         </section>
     }
 }
@@ -58,10 +97,11 @@ pub fn Forbidden() -> impl IntoView {
 pub fn NotFound() -> impl IntoView {
     set_status(404);
     view! {
-        <section class="card">
-            <h1>"404 · Page not found"</h1>
-            <p>"There is nothing at this address."</p>
-            <a href="/">"Go home"</a>
+        <section class="card status-page" data-testid="not-found">
+            <p class="status-code" aria-hidden="true">"404"</p>
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
+            <a class="button" href="/">"Go to the home page"</a>
         </section>
     }
 }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub enum Permission {
     ViewDashboard,
     ManageOwnSessions,
+    /// Change one's own password.
+    ManageOwnAccount,
     ManageUsers,
     ManageSessions,
 }
@@ -32,10 +34,11 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::User => &[ViewDashboard, ManageOwnSessions],
+            Role::User => &[ViewDashboard, ManageOwnSessions, ManageOwnAccount],
             Role::Admin => &[
                 ViewDashboard,
                 ManageOwnSessions,
+                ManageOwnAccount,
                 ManageUsers,
                 ManageSessions,
             ],
@@ -77,6 +80,7 @@ pub enum Access {
 pub const ROUTES: &[(&str, Access)] = &[
     ("/dashboard", Access::Requires(Permission::ViewDashboard)),
     ("/sessions", Access::Requires(Permission::ManageOwnSessions)),
+    ("/account", Access::Requires(Permission::ManageOwnAccount)),
     ("/admin", Access::Requires(Permission::ManageUsers)),
 ];
 
@@ -148,7 +152,9 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn encode_query_value(value: &str) -> String {
+/// Percent-encodes `value` for a query string (`/` is left as it is).
+#[must_use]
+pub fn encode_query_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {
@@ -171,10 +177,12 @@ mod tests {
         let table = [
             (Role::User, ViewDashboard, true),
             (Role::User, ManageOwnSessions, true),
+            (Role::User, ManageOwnAccount, true),
             (Role::User, ManageUsers, false),
             (Role::User, ManageSessions, false),
             (Role::Admin, ViewDashboard, true),
             (Role::Admin, ManageOwnSessions, true),
+            (Role::Admin, ManageOwnAccount, true),
             (Role::Admin, ManageUsers, true),
             (Role::Admin, ManageSessions, true),
         ];
@@ -196,6 +204,8 @@ mod tests {
             ("/admin/users", Some(Role::User), Decision::Forbidden),
             ("/admin", Some(Role::Admin), Decision::Allow),
             ("/sessions", Some(Role::User), Decision::Allow),
+            ("/account", None, Decision::SignIn),
+            ("/account", Some(Role::User), Decision::Allow),
         ];
         for (path, role, expected) in table {
             assert_eq!(decide(path, role), expected, "{path} {role:?}");

@@ -2,9 +2,10 @@
 //! tests and other clients. Errors are `{"error": code, "message": text}`.
 
 use app::{
-    auth::{LogoutScope, SignedIn, User},
+    auth::{LogoutScope, PasswordChanged, SignedIn, User},
     error::AuthError,
-    server::{cookies, middleware::device, sessions, users, AppState, Authn},
+    policy::Permission,
+    server::{account, cookies, middleware::device, sessions, users, AppState, Authn},
 };
 use axum::{
     extract::{rejection::JsonRejection, ConnectInfo, FromRequest, Path, Request, State},
@@ -131,6 +132,37 @@ pub async fn logout(
             .insert("clear-site-data", HeaderValue::from_static("\"cookies\""));
     }
     Ok(response)
+}
+
+/// `{"current_password", "new_password", "sign_out_others"}` (the last defaults to false).
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+    #[serde(default)]
+    sign_out_others: bool,
+}
+
+/// `POST /api/auth/password` → 200 `{signed_out_others}`; this session stays signed in.
+pub async fn change_password(
+    State(state): State<AppState>,
+    Extension(authn): Extension<Authn>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<Json<PasswordChanged>, AuthError> {
+    let me = authn.require(Permission::ManageOwnAccount)?;
+    let changed = account::change_password(
+        &state,
+        me.user_id,
+        me.session_id,
+        body.current_password.into(),
+        body.new_password.into(),
+        body.sign_out_others,
+        &device(&headers, Some(peer)),
+    )
+    .await?;
+    Ok(Json(changed))
 }
 
 /// `GET /api/me` → `{id, username, role}`.

@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/login", post(api::login))
         .route("/api/auth/refresh", post(api::refresh))
         .route("/api/auth/logout", post(api::logout))
+        .route("/api/auth/password", post(api::change_password))
         .route("/api/auth/sessions", get(api::list_sessions))
         .route("/api/auth/sessions/{id}", delete(api::revoke_session))
         .route("/api/me", get(api::me))

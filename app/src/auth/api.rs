@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{LoginOutcome, LogoutScope, SignedIn, User};
+use super::{LoginOutcome, LogoutScope, PasswordChanged, SignedIn, User};
 use crate::error::AuthError;
 
 /// Creates an account with the default role.
@@ -12,7 +12,7 @@ pub async fn register(username: String, password: String) -> Result<User, AuthEr
     let state = app_state()?;
     let user = users::register_user(&state, &username, password.into(), &request_device())
         .await
-        .map_err(respond)?;
+        .map_err(|err| plain_form_failed(err, "/register", ""))?;
     redirect_plain_form("/login?registered=1");
     Ok(user)
 }
@@ -24,13 +24,22 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<LoginOutcome, AuthError> {
-    use crate::{policy::safe_next, server::*};
+    use crate::{
+        policy::{encode_query_value, safe_next},
+        server::*,
+    };
     let state = app_state()?;
+    let next = safe_next(next.as_deref());
     let issued = sessions::sign_in(&state, &username, password.into(), request_device())
         .await
-        .map_err(respond)?;
+        .map_err(|err| {
+            plain_form_failed(
+                err,
+                "/login",
+                &format!("&next={}", encode_query_value(&next)),
+            )
+        })?;
     set_response_cookies(cookies::set(&state.config, &issued));
-    let next = safe_next(next.as_deref());
     redirect_plain_form(&next);
     Ok(LoginOutcome {
         signed_in: SignedIn {
@@ -58,6 +67,38 @@ pub async fn logout(scope: LogoutScope) -> Result<(), AuthError> {
     }
     redirect_plain_form("/login");
     Ok(())
+}
+
+/// Changes the caller's password; with `sign_out_others` set (a checkbox:
+/// any value), every other session ends.
+#[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    sign_out_others: Option<String>,
+) -> Result<PasswordChanged, AuthError> {
+    use crate::{policy::Permission, server::*};
+    let state = app_state()?;
+    let authn = request_authn();
+    let me = authn
+        .require(Permission::ManageOwnAccount)
+        .map_err(|err| plain_form_failed(err, "/account", ""))?;
+    let changed = account::change_password(
+        &state,
+        me.user_id,
+        me.session_id,
+        current_password.into(),
+        new_password.into(),
+        sign_out_others.is_some(),
+        &request_device(),
+    )
+    .await
+    .map_err(|err| plain_form_failed(err, "/account", ""))?;
+    redirect_plain_form(&format!(
+        "/account?changed=1&signed_out={}",
+        changed.signed_out_others
+    ));
+    Ok(changed)
 }
 
 /// The signed-in user, or `None` for an anonymous visitor.
@@ -123,18 +164,35 @@ pub async fn revoke_session(id: uuid::Uuid) -> Result<(), AuthError> {
         .map_err(respond)
 }
 
-/// A form posted without JavaScript expects a page back: send it to `to`.
+/// True for a form posted without JavaScript: the browser wants a page back.
 /// (The WASM app calls server functions with `fetch` and navigates itself.)
 #[cfg(feature = "ssr")]
-fn redirect_plain_form(to: &str) {
-    let wants_html = use_context::<http::request::Parts>().is_some_and(|parts| {
+fn is_plain_form() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
         parts
             .headers
             .get(http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/html"))
-    });
-    if wants_html {
+    })
+}
+
+/// Sends a plain form post that succeeded on to `to`.
+#[cfg(feature = "ssr")]
+fn redirect_plain_form(to: &str) {
+    if is_plain_form() {
         leptos_axum::redirect(to);
     }
+}
+
+/// Answers a failed server function: its status for `fetch`, or for a plain
+/// form post a redirect back to `page` naming the error in the query
+/// (`?error=<code>&field=…`, then `extra`), which the page renders.
+#[cfg(feature = "ssr")]
+fn plain_form_failed(err: AuthError, page: &str, extra: &str) -> AuthError {
+    let err = crate::server::respond(err);
+    if is_plain_form() {
+        leptos_axum::redirect(&format!("{page}?{}{extra}", err.to_query()));
+    }
+    err
 }

@@ -1,13 +1,16 @@
 //! Authentication as a feature: the shared types, the server functions the
 //! pages call, the client-side session state and the sign-in pages.
 
+mod account_page;
 mod api;
 mod context;
 pub mod keeper;
 mod pages;
 mod sessions_page;
+pub mod strength;
 pub mod transport;
 
+pub use account_page::AccountPage;
 pub use api::*;
 pub use context::{provide_auth, use_auth, AuthContext, Guard};
 pub use pages::{LoginPage, RegisterPage, SignOutButton};
@@ -41,6 +44,13 @@ pub struct LoginOutcome {
     pub signed_in: SignedIn,
     /// Where to go next: a same-site path.
     pub next: String,
+}
+
+/// The answer to a password change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChanged {
+    /// How many other sessions were signed out (0 unless asked for).
+    pub signed_out_others: u64,
 }
 
 /// Which sessions a sign-out ends.

@@ -1,31 +1,50 @@
 //! The sign-in, registration and sign-out UI.
 //!
 //! Each form is an `ActionForm` posting to its server function, so it works
-//! before the WASM has loaded (the server answers a plain form post with a
-//! redirect) and, once hydrated, without a page load.
+//! before the WASM has loaded and with JavaScript off: the server answers a
+//! plain form post with a redirect, to the next page or back to the form with
+//! `?error=<code>&field=<field>`, which the page renders. Once hydrated, the
+//! same forms submit with `fetch` and never reload the page on an error.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::{keeper, Login, Logout, Register};
-use crate::error::{AuthError, Field};
-
-/// The message for `field`, when the error belongs beside it.
-fn field_error(error: Option<AuthError>, field: Field) -> Option<String> {
-    error
-        .filter(|e| e.field() == Some(field))
-        .map(|e| e.to_string())
-}
-
-/// The message for the whole form, when the error belongs to no single field.
-fn form_error(error: Option<AuthError>) -> Option<String> {
-    error.filter(|e| e.field().is_none()).map(|e| e.to_string())
-}
+use super::{keeper, strength::StrengthMeter, Login, Logout, Register};
+use crate::{
+    error::{AuthError, Field},
+    ui::{field_error, focus_error, form_error, query_error, FormAlert, FormField, Submit},
+};
 
 /// Sends the browser to `to` with a full page load, so that every piece of
 /// client state is rebuilt for the new user (or for nobody).
 fn hard_navigate(to: &str) {
     let _ = window().location().set_href(to);
+}
+
+/// The error to show: the action's latest answer once it has one, before that
+/// the error a plain form post was redirected back with.
+fn shown_error<T, S>(value: S) -> Memo<Option<AuthError>>
+where
+    S: Get<Value = Option<Result<T, AuthError>>> + Copy + Send + Sync + 'static,
+{
+    let query = use_query_map();
+    Memo::new(move |_| match value.get() {
+        Some(Ok(_)) => None,
+        Some(Err(err)) => Some(err),
+        None => query_error(&query.read()),
+    })
+}
+
+/// Focuses the field (or the alert) an error is about, each time one arrives.
+fn focus_on_errors<T, S>(value: S)
+where
+    S: Get<Value = Option<Result<T, AuthError>>> + Copy + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Err(err)) = value.get() {
+            focus_error(&err);
+        }
+    });
 }
 
 /// `/login`
@@ -36,7 +55,9 @@ pub fn LoginPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
     let registered = move || query.read().get("registered").is_some();
     let ended = move || query.read().get("ended").is_some();
-    let error = move || action.value().get().and_then(Result::err);
+    let changed = move || query.read().get("password_changed").is_some();
+    let error = shown_error(action.value());
+    focus_on_errors(action.value());
     Effect::new(move |_| {
         if let Some(Ok(outcome)) = action.value().get() {
             keeper::remember(&outcome.signed_in);
@@ -44,25 +65,32 @@ pub fn LoginPage() -> impl IntoView {
             hard_navigate(&outcome.next);
         }
     });
+    let pending = action.pending();
     view! {
-        <section class="card">
+        <section class="card auth">
             <h1>"Sign in"</h1>
+            <p class="lede">"Welcome back. Sign in to continue."</p>
             <Show when=registered>
-                <p class="notice" role="status">"Your account is ready. Sign in to continue."</p>
+                <p class="notice ok" role="status">"Your account is ready. Sign in to continue."</p>
             </Show>
             <Show when=ended>
-                <p class="notice warn" role="status">"Your session has ended. Please sign in again."</p>
+                <p class="notice warn" role="status" data-testid="session-ended">
+                    "Your session has ended, so you have been signed out. Please sign in again."
+                </p>
+            </Show>
+            <Show when=changed>
+                <p class="notice ok" role="status">"Your password was changed. Sign in with the new one."</p>
             </Show>
             <ActionForm action=action attr:class="form" attr:novalidate="">
                 <input type="hidden" name="next" value=next />
-                <label for="username">"Username"</label>
-                <input id="username" name="username" autocomplete="username" required autofocus />
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="current-password" required />
-                <p class="error" role="alert" aria-live="polite">{move || form_error(error())}</p>
-                <button type="submit" disabled=move || action.pending().get()>
-                    {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
-                </button>
+                <FormAlert error=Signal::derive(move || form_error(error.get().as_ref())) />
+                <FormField field=Field::Username label="Username" autocomplete="username"
+                    error=Signal::derive(move || field_error(error.get().as_ref(), Field::Username))
+                    autofocus=Signal::derive(move || error.with(|e| e.as_ref().is_none_or(|e| e.field() != Some(Field::Password)))) />
+                <FormField field=Field::Password label="Password" autocomplete="current-password" password=true
+                    error=Signal::derive(move || field_error(error.get().as_ref(), Field::Password))
+                    autofocus=Signal::derive(move || error.with(|e| e.as_ref().is_some_and(|e| e.field() == Some(Field::Password)))) />
+                <Submit label="Sign in" pending_label="Signing in…" pending=pending />
             </ActionForm>
             <p class="aside">"New here? " <a href="/register">"Create an account"</a></p>
         </section>
@@ -74,43 +102,47 @@ pub fn LoginPage() -> impl IntoView {
 pub fn RegisterPage() -> impl IntoView {
     let action = ServerAction::<Register>::new();
     let navigate = use_navigate();
-    let error = move || action.value().get().and_then(Result::err);
+    let error = shown_error(action.value());
+    focus_on_errors(action.value());
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
             navigate("/login?registered=1", Default::default());
         }
     });
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let focus_password = move || {
+        error.with(|e| {
+            e.as_ref()
+                .is_some_and(|e| e.field() == Some(Field::Password))
+        })
+    };
     view! {
-        <section class="card">
+        <section class="card auth">
             <h1>"Create an account"</h1>
+            <p class="lede">"One account, every device. It takes a few seconds."</p>
             <ActionForm action=action attr:class="form" attr:novalidate="">
-                <label for="username">"Username"</label>
-                <input id="username" name="username" autocomplete="username" required autofocus
-                    aria-describedby="username-error" />
-                <p id="username-error" class="field-error" aria-live="polite">
-                    {move || field_error(error(), Field::Username)}
-                </p>
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="new-password" required
-                    minlength="8" aria-describedby="password-hint password-error" />
-                <p id="password-hint" class="aside hint" data-testid="password-hint">
-                    "At least 8 characters. A few unrelated words make a strong password; \
-                     common passwords and your username are refused."
-                </p>
-                <p id="password-error" class="field-error" aria-live="polite">
-                    {move || field_error(error(), Field::Password)}
-                </p>
-                <p class="error" role="alert" aria-live="polite">{move || form_error(error())}</p>
-                <button type="submit" disabled=move || action.pending().get()>
-                    {move || if action.pending().get() { "Creating…" } else { "Create account" }}
-                </button>
+                <FormAlert error=Signal::derive(move || form_error(error.get().as_ref())) />
+                <FormField field=Field::Username label="Username" autocomplete="username"
+                    hint="3 to 32 letters, digits, '.', '-' or '_'."
+                    error=Signal::derive(move || field_error(error.get().as_ref(), Field::Username))
+                    autofocus=Signal::derive(move || !focus_password())
+                    on_input=Callback::new(move |v| username.set(v)) />
+                <FormField field=Field::Password label="Password" autocomplete="new-password" password=true
+                    hint="At least 8 characters. A few unrelated words make a strong password; common passwords and your username are refused."
+                    error=Signal::derive(move || field_error(error.get().as_ref(), Field::Password))
+                    autofocus=Signal::derive(focus_password)
+                    on_input=Callback::new(move |v| password.set(v))>
+                    <StrengthMeter password=password username=username />
+                </FormField>
+                <Submit label="Create account" pending_label="Creating account…" pending=action.pending() />
             </ActionForm>
             <p class="aside">"Already registered? " <a href="/login">"Sign in"</a></p>
         </section>
     }
 }
 
-/// The header's sign-out button.
+/// The sign-out button of the account menu.
 #[component]
 pub fn SignOutButton() -> impl IntoView {
     let action = ServerAction::<Logout>::new();
@@ -123,7 +155,7 @@ pub fn SignOutButton() -> impl IntoView {
     view! {
         <ActionForm action=action attr:class="inline">
             <input type="hidden" name="scope" value="local" />
-            <button type="submit" class="link" disabled=move || action.pending().get()>"Sign out"</button>
+            <button type="submit" class="menu-item" disabled=move || action.pending().get()>"Sign out"</button>
         </ActionForm>
     }
 }

@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: configuration, database, password
 //! hashing, tokens, sessions and the HTTP glue. Compiled with the `ssr` feature only.
 
+pub mod account;
 pub mod admin;
 pub mod config;
 pub mod cookies;

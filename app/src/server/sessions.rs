@@ -245,6 +245,7 @@ pub async fn revoke(state: &AppState, ids: &[Uuid], reason: &str) -> Result<(), 
 }
 
 /// Signs out the caller's session, their other sessions, or all of them.
+/// Returns how many sessions ended.
 ///
 /// # Errors
 /// [`AuthError::Internal`] on a database failure.
@@ -253,7 +254,7 @@ pub async fn logout(
     user_id: Uuid,
     session_id: Uuid,
     scope: LogoutScope,
-) -> Result<(), AuthError> {
+) -> Result<u64, AuthError> {
     let ids = match scope {
         LogoutScope::Local => vec![session_id],
         LogoutScope::Others => live_ids(state, user_id)
@@ -269,7 +270,7 @@ pub async fn logout(
     };
     revoke(state, &ids, "logout").await?;
     tracing::info!(%user_id, %session_id, ?scope, ended = ids.len(), "signed out");
-    Ok(())
+    Ok(ids.len() as u64)
 }
 
 /// The user's sessions that have not been revoked or expired, newest first.
