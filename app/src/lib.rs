@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use admin::AdminPage;
@@ -49,6 +49,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The application: header and routes.
+///
+/// Every route renders with `SsrMode::Async`: the server waits for the auth
+/// state (already known from the request, no database call) and sends the
+/// whole page at once, so it is complete without JavaScript; out-of-order
+/// streaming would leave "Loading…" until a script swapped the content in.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -60,13 +65,13 @@ pub fn App() -> impl IntoView {
             <Header />
             <main>
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/register") view=RegisterPage />
-                    <Route path=path!("/dashboard") view=DashboardPage />
-                    <Route path=path!("/sessions") view=SessionsPage />
-                    <Route path=path!("/account") view=AccountPage />
-                    <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -15,7 +15,7 @@ test('a user typing /admin gets the 403 page, from the server and in the app', a
   expect(response?.status()).toBe(403);
   await expect(page.getByTestId('forbidden')).toBeVisible();
   await expect(page.getByTestId('users')).toHaveCount(0);
-  await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Admin', exact: true })).toHaveCount(0);
 
   // Navigated to inside the app: the client guard applies the same policy.
   await page.goto('/dashboard');
@@ -49,7 +49,7 @@ test('an admin promotes, disables and re-enables a user through the console', as
   expect((await api.post('/api/auth/register', { data: { username: target, password } })).status()).toBe(201);
 
   await signIn(page, admin);
-  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
   await expect(page).toHaveURL(/\/admin$/);
   await page.getByLabel('Search users').fill(target);
   await page.getByRole('button', { name: 'Search' }).click();

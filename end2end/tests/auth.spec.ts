@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { hydrated, password, uniqueName, watchConsole } from './helpers';
+import { hydrated, password, signOut, uniqueName, watchConsole } from './helpers';
 
 test('a new user registers, signs in, reloads, signs out and is sent to /login', async ({ page }) => {
   const errors = watchConsole(page);
@@ -28,7 +28,7 @@ test('a new user registers, signs in, reloads, signs out and is sent to /login',
   await expect(page.getByTestId('welcome')).toContainText(name);
   await hydrated(page);
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signOut(page);
   await expect(page).toHaveURL(/\/login$/);
   await page.goto('/dashboard');
   await expect(page).toHaveURL(/\/login\?next=\/dashboard/);
@@ -65,7 +65,7 @@ test('a taken username is reported beside the username field', async ({ page }) 
 test('the register form gives a strength hint and refuses a common password beside its field', async ({ page }) => {
   await page.goto('/register');
   await hydrated(page);
-  await expect(page.getByTestId('password-hint')).toContainText('At least 8 characters');
+  await expect(page.locator('#password-hint')).toContainText('At least 8 characters');
   await page.getByLabel('Username').fill(uniqueName());
   await page.getByLabel('Password').fill('password123');
   await page.getByRole('button', { name: 'Create account' }).click();

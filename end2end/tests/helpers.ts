@@ -19,7 +19,7 @@ export function watchConsole(page: Page): string[] {
 
 /** Waits until the WASM bundle has hydrated the page (it sets a flag when done). */
 export async function hydrated(page: Page) {
-  await page.waitForFunction(() => (window as any).__portcullis_hydrated === true, null, { timeout: 30_000 });
+  await page.waitForFunction(() => (window as any).__portcullis_hydrated === true, null, { timeout: Number(process.env.HYDRATE_TIMEOUT ?? 30_000) });
 }
 
 /** Registers a user through the JSON API (cookies land in the page's context only on login). */
@@ -59,4 +59,10 @@ export function createUserCli(name: string, role: 'user' | 'admin', pw = passwor
     input: `${pw}\n`,
     env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, RUST_LOG: 'warn' },
   });
+}
+
+/** Signs out through the account menu in the header. */
+export async function signOut(page: Page) {
+  await page.getByTestId('who').click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
 }

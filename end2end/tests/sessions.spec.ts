@@ -1,5 +1,5 @@
 import { test, expect, Page, BrowserContext } from '@playwright/test';
-import { hydrated, newUser, signIn } from './helpers';
+import { hydrated, newUser, signIn, signOut } from './helpers';
 
 /** A new user signed in, with two tabs of one browser showing the dashboard. */
 async function twoSignedInTabs(context: BrowserContext) {
@@ -35,7 +35,7 @@ test('two tabs work through more than ten access-token lifetimes without a failu
   let rounds = 0;
   while (Date.now() < until) {
     for (const page of [a, b]) {
-      await page.getByRole('link', { name: 'Sessions' }).click();
+      await page.getByRole('link', { name: 'Sessions', exact: true }).click();
       await expect(page.getByTestId('sessions')).toBeVisible();
       await page.getByRole('link', { name: 'Dashboard' }).first().click();
       await expect(page.getByTestId('welcome')).toContainText(name);
@@ -55,7 +55,7 @@ test('two tabs work through more than ten access-token lifetimes without a failu
 
 test('signing out in one tab sends the other to /login within 2 seconds', async ({ context }) => {
   const { a, b, name } = await twoSignedInTabs(context);
-  await a.getByRole('button', { name: 'Sign out' }).click();
+  await signOut(a);
   await expect(a).toHaveURL(/\/login$/);
   await expect(b).toHaveURL(/\/login/, { timeout: 2_000 });
 });
@@ -69,7 +69,7 @@ test('revoking another device from the Sessions page sends it to /login', async 
   const p = await phone.newPage();
   await signIn(p, name);
 
-  await l.getByRole('link', { name: 'Sessions' }).click();
+  await l.getByRole('link', { name: 'Sessions', exact: true }).click();
   const list = l.getByTestId('sessions');
   await expect(list.locator('li')).toHaveCount(2);
   await l.screenshot({ path: 'test-results/sessions.png' });

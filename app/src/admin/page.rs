@@ -103,15 +103,16 @@ fn AdminConsole() -> impl IntoView {
                         Err(err) => view! { <span class="error">{err.to_string()}</span> }.into_any(),
                     })}
                 </p>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                    {move || users.get().map(|result| match result {
-                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-                        Ok(list) => view! {
-                            <UserTable list=list.clone() me=me() change=change />
-                            <Pager list page />
-                        }.into_any(),
-                    })}
-                </Transition>
+                // No <Transition> here: the list is a LocalResource, pending on the
+                // server, and a Transition would hydrate differently from how it rendered.
+                {move || match users.get() {
+                    None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                    Some(Err(err)) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Some(Ok(list)) => view! {
+                        <UserTable list=list.clone() me=me() change=change />
+                        <Pager list page />
+                    }.into_any(),
+                }}
         </section>
     }
 }

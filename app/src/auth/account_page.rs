@@ -128,6 +128,8 @@ fn Account() -> impl IntoView {
             <form node_ref=form class="form" method="post" action=action_url
                 novalidate="" aria-labelledby="change-password" on:submit=on_submit>
                 <FormAlert error=Signal::derive(move || form_error(error.get().as_ref())) />
+                // For password managers: which account this new password belongs to.
+                <input type="text" name="username" autocomplete="username" value=username readonly hidden />
                 <FormField field=Field::CurrentPassword label="Current password" autocomplete="current-password" password=true
                     error=Signal::derive(move || field_error(error.get().as_ref(), Field::CurrentPassword))
                     autofocus=Signal::derive(move || error.with(|e| e.as_ref().is_some_and(|e| e.field() == Some(Field::CurrentPassword))))

@@ -40,10 +40,11 @@ fn SessionsList() -> impl IntoView {
             <section class="card wide">
                 <h1>"Your sessions"</h1>
                 <p class="aside">"Every device signed in to your account. Sign out any you do not recognise."</p>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                    {move || sessions.get().map(|result| match result {
-                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-                        Ok(list) => view! {
+                // No <Transition>: see the admin page (a LocalResource hydrates as it rendered).
+                {move || match sessions.get() {
+                        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                        Some(Err(err)) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Some(Ok(list)) => view! {
                             <ul class="sessions" data-testid="sessions">
                                 {list.into_iter().map(|s| {
                                     let id = s.id;
@@ -64,8 +65,7 @@ fn SessionsList() -> impl IntoView {
                                 }).collect_view()}
                             </ul>
                         }.into_any(),
-                    })}
-                </Transition>
+                }}
             </section>
     }
 }
