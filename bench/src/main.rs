@@ -6,7 +6,8 @@
 //! `token <jwt>` for the load generator.
 //!
 //! `portcullis-bench hash-time` prints the mean time of one argon2id hash with
-//! Portcullis's default parameters (m=19456 KiB, t=2, p=1), in milliseconds.
+//! the parameters the server uses (`ARGON2_M_COST`, `ARGON2_T_COST`,
+//! `ARGON2_P_COST`, defaulting like the server to 9216 KiB, 4, 1), in milliseconds.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -69,7 +70,19 @@ async fn me(headers: HeaderMap) -> Result<Json<serde_json::Value>, StatusCode> {
 
 fn hash_time() {
     use argon2::{password_hash::SaltString, Algorithm, Argon2, Params, PasswordHasher, Version};
-    let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
+    let env = |name: &str, default: u32| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let params = Params::new(
+        env("ARGON2_M_COST", 9_216),
+        env("ARGON2_T_COST", 4),
+        env("ARGON2_P_COST", 1),
+        None,
+    )
+    .expect("valid argon2 parameters");
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let salt = SaltString::encode_b64(b"bench-salt-16byt").expect("a 16-byte salt");
     let runs = 20u32;

@@ -9,7 +9,7 @@ use app::{
 };
 use axum::{
     body::Body,
-    extract::{Request, State},
+    extract::Request,
     http::StatusCode,
     middleware::{from_fn, from_fn_with_state, Next},
     response::Response,
@@ -28,6 +28,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Builds the complete router.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    let https = state.config.public_url.starts_with("https://");
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -64,7 +65,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(server_fn_status))
         .layer(from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(from_fn(move |req, next| security_headers(https, req, next)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -90,9 +91,8 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
 }
 
 /// Adds the hardening headers to every response.
-async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn security_headers(https: bool, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
-    let https = state.config.public_url.starts_with("https://");
     security::harden(response.headers_mut(), https);
     response
 }

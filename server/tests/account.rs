@@ -61,6 +61,10 @@ async fn a_password_change_needs_the_current_password_and_can_sign_out_the_other
     assert_eq!(laptop.me().await.status, StatusCode::OK);
     assert_eq!(laptop.refresh().await.status, StatusCode::OK);
     assert_eq!(phone.me().await.status, StatusCode::UNAUTHORIZED);
+    // A page load on the phone says why it has to sign in again.
+    let page = phone.send(Method::GET, "/dashboard", None).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&page), "/login?ended=1&next=/dashboard");
     assert_eq!(phone.refresh().await.status, StatusCode::UNAUTHORIZED);
 
     let mut fresh = Client::new(&app);
@@ -259,4 +263,56 @@ async fn a_crafted_error_link_can_only_pick_one_of_our_own_messages() {
         .send(Method::GET, "/login?error=%3Cb%3Ehi%3C%2Fb%3E", None)
         .await;
     assert!(!page.text.contains("<b>hi</b>"));
+}
+
+/// The stored hash of `username`, read straight from the database.
+async fn stored_hash(db_url: &str, username: &str) -> String {
+    use app::server::entity::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let db = sea_orm::Database::connect(db_url).await.expect("database");
+    let row = user::Entity::find()
+        .filter(user::Column::UsernameKey.eq(username.to_ascii_lowercase()))
+        .one(&db)
+        .await
+        .expect("query")
+        .expect("the user exists");
+    row.password_hash
+}
+
+#[tokio::test]
+async fn a_hash_made_with_older_parameters_is_replaced_at_the_next_sign_in() {
+    let dir = std::env::temp_dir().join(format!("portcullis-rehash-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = common::database_url(&dir);
+    let old = spawn_app(&[
+        ("DATABASE_URL", db.as_str()),
+        ("ARGON2_M_COST", "1024"),
+        ("ARGON2_T_COST", "1"),
+    ]);
+    let name = Client::new(&old).signed_in_user(PW).await;
+    assert!(stored_hash(&db, &name)
+        .await
+        .starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+    drop(old);
+
+    let today = spawn_app(&[("DATABASE_URL", db.as_str())]);
+    assert_eq!(
+        Client::new(&today).login(&name, PW).await.status,
+        StatusCode::OK
+    );
+    assert!(stored_hash(&db, &name)
+        .await
+        .starts_with("$argon2id$v=19$m=9216,t=4,p=1$"));
+    assert_eq!(
+        Client::new(&today).login(&name, PW).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        Client::new(&today)
+            .login(&name, "wrong wrong wrong")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

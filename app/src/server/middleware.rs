@@ -112,6 +112,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let mut result = authenticate_headers(&state, req.headers());
     let page = is_page_load(&req);
     let mut set_cookies = Vec::new();
+    // A page load whose session has truly ended (revoked, expired, replayed) is
+    // sent to sign in with a notice saying so, not silently.
+    let mut ended = matches!(
+        result,
+        Err(AuthError::SessionRevoked | AuthError::SessionExpired)
+    );
     if page
         && matches!(
             result,
@@ -136,7 +142,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                         expires_at: issued.access_expires_at,
                     });
                 }
-                Err(_) => set_cookies = cookies::clear(&state.config),
+                Err(err) => {
+                    ended = err.needs_sign_in();
+                    set_cookies = cookies::clear(&state.config);
+                }
             }
         }
     }
@@ -150,11 +159,14 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let mut response = match decision {
         Decision::SignIn => {
             let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-            (
-                StatusCode::SEE_OTHER,
-                [(header::LOCATION, policy::login_url(target))],
-            )
-                .into_response()
+            let mut login = policy::login_url(target);
+            if ended {
+                login = login.replacen("/login?", "/login?ended=1&", 1);
+                if set_cookies.is_empty() {
+                    set_cookies = cookies::clear(&state.config);
+                }
+            }
+            (StatusCode::SEE_OTHER, [(header::LOCATION, login)]).into_response()
         }
         Decision::Forbidden => {
             let mut res = next.run(req).await;

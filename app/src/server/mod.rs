@@ -29,7 +29,7 @@ use leptos_axum::ResponseOptions;
 
 use crate::error::{AuthError, ErrorBody};
 pub use middleware::Authn;
-pub use state::AppState;
+pub use state::{AppState, AppStateInner};
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
@@ -79,7 +79,7 @@ pub async fn build_state(
         .await
         .map_err(|e| e.to_string())?;
     let limiter = limits::RateLimiter::new(config.limits);
-    Ok(AppState {
+    Ok(AppState::new(AppStateInner {
         config: Arc::new(config),
         db,
         tokens: Arc::new(tokens),
@@ -88,7 +88,7 @@ pub async fn build_state(
         standing,
         limiter,
         leptos_options,
-    })
+    }))
 }
 
 /// How long a revocation must be remembered: as long as an access token can live.

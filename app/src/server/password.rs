@@ -94,6 +94,20 @@ impl PasswordHasher {
         Ok(known && ok)
     }
 
+    /// True when `stored` was made with other parameters than today's (or is
+    /// unreadable), so the next successful sign-in should hash it afresh.
+    #[must_use]
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        PasswordHash::new(stored).map_or(true, |parsed| {
+            parsed.algorithm != Algorithm::Argon2id.ident()
+                || Params::try_from(&parsed).map_or(true, |p| {
+                    let now = self.argon.params();
+                    (p.m_cost(), p.t_cost(), p.p_cost())
+                        != (now.m_cost(), now.t_cost(), now.p_cost())
+                })
+        })
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Memory) -> T + Send + 'static,
@@ -129,8 +143,10 @@ struct Memory(Vec<Block>);
 
 impl Memory {
     fn blocks(&mut self, count: usize) -> &mut [Block] {
-        if self.0.len() < count {
-            self.0.resize(count, Block::default());
+        if self.0.len() != count {
+            // Sized for today's parameters; a hash made with bigger ones (before
+            // a change, until its user signs in again) borrows the size once.
+            self.0 = vec![Block::default(); count];
         }
         &mut self.0[..count]
     }
@@ -317,11 +333,17 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn the_default_parameters_are_owasps_argon2id() {
-        let h = PasswordHasher::new(
+    #[tokio::test]
+    async fn hashes_made_with_other_parameters_need_a_rehash() {
+        let h = cheap();
+        let today = h
+            .hash("correct horse".to_owned().into())
+            .await
+            .expect("hash");
+        assert!(!h.needs_rehash(&today));
+        let older = PasswordHasher::new(
             Argon2Params {
-                m_cost_kib: 19_456,
+                m_cost_kib: 512,
                 t_cost: 2,
                 p_cost: 1,
             },
@@ -329,8 +351,32 @@ mod tests {
             1,
         )
         .expect("params");
+        let old = older
+            .hash("correct horse".to_owned().into())
+            .await
+            .expect("hash");
+        assert!(h.needs_rehash(&old));
+        assert!(h.needs_rehash("garbage"));
+        assert!(h
+            .verify("correct horse".to_owned().into(), Some(old))
+            .await
+            .expect("verify"));
+    }
+
+    #[test]
+    fn the_default_parameters_are_owasps_argon2id() {
+        let h = PasswordHasher::new(
+            Argon2Params {
+                m_cost_kib: 9_216,
+                t_cost: 4,
+                p_cost: 1,
+            },
+            1,
+            1,
+        )
+        .expect("params");
         assert!(
-            h.dummy_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            h.dummy_hash.starts_with("$argon2id$v=19$m=9216,t=4,p=1$"),
             "{}",
             h.dummy_hash
         );

@@ -167,16 +167,43 @@ pub async fn authenticate(
         Err(_) => None,
     };
     let stored = found.as_ref().map(|u| u.password_hash.clone());
-    let verified = hasher.verify(password, stored).await?;
+    let verified = hasher.verify(password.clone(), stored).await?;
     match found {
         Some(user) if verified && !user.disabled => {
             tracing::info!(user_id = %user.id, "sign-in succeeded");
+            if hasher.needs_rehash(&user.password_hash) {
+                rehash(db, hasher, &user, password).await;
+            }
             Ok(user)
         }
         _ => {
             tracing::info!(known_user = found.is_some(), "sign-in failed");
             Err(AuthError::InvalidCredentials)
         }
+    }
+}
+
+/// Replaces a hash made with older argon2 parameters, now that the password
+/// is known to be right. Best effort: on any failure the old hash stays valid.
+async fn rehash(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    user: &user::Model,
+    password: SecretString,
+) {
+    let Ok(hash) = hasher.hash(password).await else {
+        return;
+    };
+    // Only if nobody changed the password meanwhile.
+    let result = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, hash.into())
+        .filter(user::Column::Id.eq(user.id))
+        .filter(user::Column::PasswordHash.eq(user.password_hash.clone()))
+        .exec(db)
+        .await;
+    match result {
+        Ok(_) => tracing::info!(user_id = %user.id, "password re-hashed with today's parameters"),
+        Err(err) => tracing::warn!(user_id = %user.id, %err, "re-hashing a password failed"),
     }
 }
 
