@@ -103,7 +103,11 @@ mod client {
 
     /// Tells the other tabs that this one signed in or out.
     pub fn announce(signed_in: bool) {
-        let value = format!("{}:{}", if signed_in { "in" } else { "out" }, now_ms());
+        let value = format!(
+            "{}:{}",
+            if signed_in { "in" } else { "out" },
+            now_ms() as u64
+        );
         let _ = LocalStorage::set(EVENT_KEY, value);
         if !signed_in {
             LocalStorage::delete(EXPIRY_KEY);
@@ -123,11 +127,13 @@ mod client {
         let me = TAB_ID.with(Clone::clone);
         let held = LocalStorage::get::<String>(LOCK_KEY).ok().and_then(|v| {
             let (owner, until) = v.split_once(':')?;
-            Some((owner.to_owned(), until.parse::<f64>().ok()?))
+            Some((owner.to_owned(), until.parse::<u64>().ok()? as f64))
         });
         match held {
             Some((owner, until)) if owner != me && until > now_ms() => false,
-            _ => LocalStorage::set(LOCK_KEY, format!("{me}:{}", now_ms() + LOCK_MS)).is_ok(),
+            _ => {
+                LocalStorage::set(LOCK_KEY, format!("{me}:{}", (now_ms() + LOCK_MS) as u64)).is_ok()
+            }
         }
     }
 

@@ -89,8 +89,10 @@ pub fn score(password: &str, username: &str) -> u8 {
     if password.chars().count() < 8 {
         return 0;
     }
-    let lower = password.to_lowercase();
-    let name = username.trim().to_lowercase();
+    // ASCII case folding: Unicode's tables would cost the bundle more than they
+    // add to an estimate.
+    let lower = password.to_ascii_lowercase();
+    let name = username.trim().to_ascii_lowercase();
     if name.chars().count() >= 3 && lower.contains(&name) && lower.len() < name.len() + 6 {
         return 0;
     }
