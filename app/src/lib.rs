@@ -115,7 +115,7 @@ fn SignedInMenu(signed_in: auth::SignedIn) -> impl IntoView {
         .chars()
         .next()
         .unwrap_or('?')
-        .to_uppercase()
+        .to_ascii_uppercase()
         .to_string();
     let menu = NodeRef::<leptos::html::Details>::new();
     let close = move || {
