@@ -1,0 +1,138 @@
+//! Criterion micro-benchmarks of the auth hot path's pieces:
+//! `cargo bench -p portcullis-bench --bench auth`.
+//!
+//! - issuing an access token (Ed25519 signature);
+//! - verifying a token seen for the first time (signature and claims);
+//! - verifying a token already verified (the cache keyed by its exact bytes);
+//! - the whole request check the middleware runs (`authenticate_headers`:
+//!   cookie parsing, verification, revocation and role standing);
+//! - one argon2id hash with the default parameters (the sign-in cost).
+
+use std::time::Duration;
+
+use app::{
+    policy::Role,
+    server::{
+        build_state,
+        config::{Config, KeySource},
+        cookies, keys,
+        middleware::authenticate_headers,
+        password::PasswordHasher,
+        tokens::TokenService,
+    },
+};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use uuid::Uuid;
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn service(dir: &std::path::Path) -> TokenService {
+    let key = keys::load(&KeySource::Generated(dir.join("bench-key.pem"))).expect("a key");
+    TokenService::new(
+        key,
+        Vec::new(),
+        "portcullis".into(),
+        "portcullis".into(),
+        Duration::from_secs(900),
+        Duration::from_secs(0),
+    )
+    .expect("a token service")
+}
+
+fn tokens(c: &mut Criterion) {
+    let dir = tempdir();
+    let svc = service(&dir);
+    let (user, sid) = (Uuid::new_v4(), Uuid::new_v4());
+    c.bench_function("token issue (EdDSA)", |b| {
+        b.iter(|| {
+            svc.issue(user, sid, "alice", Role::User, now())
+                .expect("signed")
+        });
+    });
+    c.bench_function("token verify, first sight", |b| {
+        b.iter_batched(
+            || {
+                // A fresh service each time, so nothing is cached.
+                let fresh = service(&dir);
+                let (token, _) = fresh
+                    .issue(user, sid, "alice", Role::User, now())
+                    .expect("signed");
+                (fresh, token)
+            },
+            |(fresh, token)| fresh.verify(&token).expect("valid"),
+            BatchSize::SmallInput,
+        );
+    });
+    let (token, _) = svc
+        .issue(user, sid, "alice", Role::User, now())
+        .expect("signed");
+    svc.verify(&token).expect("valid");
+    c.bench_function("token verify, cached", |b| {
+        b.iter(|| svc.verify(&token).expect("valid"));
+    });
+}
+
+fn request_check(c: &mut Criterion) {
+    let dir = tempdir();
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let vars = [
+        ("DATA_DIR", dir.to_string_lossy().into_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    let config = Config::from_lookup(([127, 0, 0, 1], 3000).into(), |name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("a development config");
+    let state = rt
+        .block_on(build_state(
+            config,
+            leptos::config::LeptosOptions::builder()
+                .output_name("portcullis")
+                .build(),
+        ))
+        .expect("state");
+    let (token, _) = state
+        .tokens
+        .issue(Uuid::new_v4(), Uuid::new_v4(), "alice", Role::User, now())
+        .expect("signed");
+    let mut headers = axum::http::HeaderMap::new();
+    let cookie = format!("{}={token}", cookies::names(&state.config).0);
+    headers.insert(
+        axum::http::header::COOKIE,
+        cookie.parse().expect("a header"),
+    );
+    authenticate_headers(&state, &headers).expect("authenticated");
+    c.bench_function("request check (cookie, cached token)", |b| {
+        b.iter(|| authenticate_headers(&state, &headers).expect("authenticated"));
+    });
+}
+
+fn hashing(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let defaults = Config::from_lookup(([127, 0, 0, 1], 3000).into(), |_| None)
+        .expect("the default config")
+        .argon2;
+    let hasher = PasswordHasher::new(defaults, 1, 4).expect("a hasher");
+    let mut group = c.benchmark_group("argon2id");
+    group.sample_size(10);
+    group.bench_function("hash (default parameters)", |b| {
+        b.iter(|| {
+            rt.block_on(hasher.hash("correct horse battery".to_owned().into()))
+                .expect("hashed")
+        });
+    });
+    group.finish();
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("portcullis-bench-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    dir
+}
+
+criterion_group!(benches, tokens, request_check, hashing);
+criterion_main!(benches);
