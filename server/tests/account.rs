@@ -282,7 +282,7 @@ async fn stored_hash(db_url: &str, username: &str) -> String {
 #[tokio::test]
 async fn a_hash_made_with_older_parameters_is_replaced_at_the_next_sign_in() {
     let dir = std::env::temp_dir().join(format!("portcullis-rehash-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("a temp dir");
     let db = common::database_url(&dir);
     let old = spawn_app(&[
         ("DATABASE_URL", db.as_str()),
