@@ -63,6 +63,12 @@ test('keyboard only: sign in, reveal the password, submit with Enter, open the m
   await expect(page.getByTestId('welcome')).toContainText(name);
   await hydrated(page);
 
+  // Back on /login while signed in: the page says so and links onward.
+  await page.goto('/login');
+  await expect(page.getByTestId('already-signed-in')).toContainText(name);
+  await page.goto('/dashboard');
+  await hydrated(page);
+
   // The account menu opens from the keyboard and closes with Escape.
   await page.locator('summary').focus();
   await page.keyboard.press('Enter');

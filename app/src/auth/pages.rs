@@ -51,6 +51,7 @@ where
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
+    let auth = super::use_auth();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let registered = move || query.read().get("registered").is_some();
@@ -81,6 +82,15 @@ pub fn LoginPage() -> impl IntoView {
             <Show when=changed>
                 <p class="notice ok" role="status">"Your password was changed. Sign in with the new one."</p>
             </Show>
+            <Transition fallback=|| ()>
+                {move || auth.signed_in().map(|s| view! {
+                    <p class="notice" data-testid="already-signed-in">
+                        "You are signed in as " <strong>{s.user.username}</strong> ". "
+                        <a href="/dashboard">"Go to your dashboard"</a>
+                        ", or sign in as someone else below."
+                    </p>
+                })}
+            </Transition>
             <ActionForm action=action attr:class="form" attr:novalidate="">
                 <input type="hidden" name="next" value=next />
                 <FormAlert error=Signal::derive(move || form_error(error.get().as_ref())) />
