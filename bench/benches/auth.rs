@@ -6,6 +6,7 @@
 //! - verifying a token already verified (the cache keyed by its exact bytes);
 //! - the whole request check the middleware runs (`authenticate_headers`:
 //!   cookie parsing, verification, revocation and role standing);
+//! - the session service: one refresh-token rotation on a real SQLite file;
 //! - one argon2id hash with the default parameters (the sign-in cost).
 
 use std::time::Duration;
@@ -18,7 +19,9 @@ use app::{
         cookies, keys,
         middleware::authenticate_headers,
         password::PasswordHasher,
+        sessions,
         tokens::TokenService,
+        users,
     },
 };
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -80,6 +83,8 @@ fn request_check(c: &mut Criterion) {
     let vars = [
         ("DATA_DIR", dir.to_string_lossy().into_owned()),
         ("RUST_LOG", "warn".to_owned()),
+        // As in bench/run.sh: measure the work, not the abuse limits.
+        ("RATE_LIMIT", "off".to_owned()),
     ];
     let config = Config::from_lookup(([127, 0, 0, 1], 3000).into(), |name| {
         vars.iter()
@@ -108,6 +113,40 @@ fn request_check(c: &mut Criterion) {
     authenticate_headers(&state, &headers).expect("authenticated");
     c.bench_function("request check (cookie, cached token)", |b| {
         b.iter(|| authenticate_headers(&state, &headers).expect("authenticated"));
+    });
+
+    // The session service on a real SQLite file: one refresh is a
+    // compare-and-swap rotation of the session row plus a new access token.
+    let device = sessions::Device {
+        user_agent: "criterion".into(),
+        ip: "127.0.0.1".into(),
+    };
+    let mut refresh_token = rt.block_on(async {
+        let user = users::register(
+            &state.db,
+            &state.hasher,
+            "bench",
+            "correct horse battery".to_owned().into(),
+            Role::User,
+        )
+        .await
+        .expect("registered");
+        let row = users::find(&state.db, user.id)
+            .await
+            .expect("query")
+            .expect("the user");
+        sessions::start(&state, &row, device.clone())
+            .await
+            .expect("a session")
+            .refresh_token
+    });
+    c.bench_function("session refresh (rotation, SQLite)", |b| {
+        b.iter(|| {
+            let issued = rt
+                .block_on(sessions::refresh(&state, &refresh_token, device.clone()))
+                .expect("rotated");
+            refresh_token = issued.refresh_token;
+        });
     });
 }
 
