@@ -172,6 +172,34 @@ async fn the_change_password_server_function_answers_a_plain_form_with_a_redirec
 }
 
 #[tokio::test]
+async fn a_form_posted_without_javascript_after_the_access_token_expired_still_works() {
+    let app = spawn_app(&[("ACCESS_TOKEN_TTL", "1s"), ("JWT_LEEWAY", "0s")]);
+    let mut browser = Client::new(&app);
+    browser.signed_in_user(PW).await;
+    browser.csrf_header = false;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // The page could not refresh first: the server resumes the session itself.
+    let done = browser
+        .form_with(
+            "/api/fn/change_password",
+            &[("current_password", PW), ("new_password", NEW_PW)],
+            PLAIN_FORM,
+        )
+        .await;
+    assert_eq!(
+        location(&done),
+        "/account?changed=1&signed_out=0",
+        "{}",
+        done.text
+    );
+    assert!(
+        !done.set_cookies().is_empty(),
+        "the rotated cookies come back"
+    );
+    assert_eq!(browser.me().await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn sign_in_and_register_work_without_javascript_and_show_their_errors() {
     let app = spawn_app(&[]);
     let mut browser = Client::new(&app);

@@ -111,6 +111,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
     let mut result = authenticate_headers(&state, req.headers());
     let page = is_page_load(&req);
+    // A form posted without JavaScript cannot refresh first, so it is resumed
+    // like a page load (it has passed the same-origin check above).
+    let resumable = page || is_plain_form_post(&req);
     let mut set_cookies = Vec::new();
     // A page load whose session has truly ended (revoked, expired, replayed) is
     // sent to sign in with a notice saying so, not silently.
@@ -118,7 +121,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         result,
         Err(AuthError::SessionRevoked | AuthError::SessionExpired)
     );
-    if page
+    if resumable
         && matches!(
             result,
             Err(AuthError::TokenExpired | AuthError::TokenMissing)
@@ -179,6 +182,17 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// A server function posted by a plain HTML form (a navigation that wants a page back).
+fn is_plain_form_post(req: &Request) -> bool {
+    req.method() == Method::POST
+        && req.uri().path().starts_with("/api/fn/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
 }
 
 fn is_page_load(req: &Request) -> bool {
