@@ -153,6 +153,25 @@ test('errors are shown beside their field, announced, and focused', async ({ pag
   await expect(meter).toHaveAttribute('data-score', '4');
 });
 
+test('a submitted form shows its pending state until the server answers', async ({ page }) => {
+  const name = await newUser(page, 'pd');
+  await page.goto('/login');
+  await hydrated(page);
+  // Hold the sign-in request for a moment, as a slow network would.
+  await page.route('**/api/fn/login', async (route) => {
+    await new Promise((r) => setTimeout(r, 1_000));
+    await route.continue();
+  });
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const pending = page.getByRole('button', { name: 'Signing in…' });
+  await expect(pending).toBeDisabled();
+  await expect(pending).toHaveAttribute('aria-busy', 'true');
+  await expect(pending.locator('.spinner')).toBeVisible();
+  await expect(page).toHaveURL(/\/dashboard$/);
+});
+
 test('changing the password signs the other devices out, and they are told why', async ({ browser }) => {
   const laptop: BrowserContext = await browser.newContext();
   const phone: BrowserContext = await browser.newContext();
