@@ -514,3 +514,40 @@ async fn over_https_cookies_are_secure_and_prefixed_and_hsts_is_sent() {
     );
     assert_eq!(plain.me().await.status, StatusCode::UNAUTHORIZED);
 }
+
+/// A sign-in flood beyond the hashing pool and its queue is turned away with
+/// 503 and `Retry-After` at once, instead of piling up behind the hashes,
+/// while the requests that got a place succeed.
+#[tokio::test]
+async fn a_sign_in_flood_beyond_the_hash_queue_gets_503_with_retry_after() {
+    let app = spawn_app(&[
+        ("HASH_CONCURRENCY", "1"),
+        ("HASH_QUEUE", "1"),
+        // Slow hashes, so the flood surely overlaps them.
+        ("ARGON2_T_COST", "24"),
+    ]);
+    let mut setup = Client::new(&app);
+    let name = setup.signed_in_user(PW).await;
+    let mut flood = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let mut client = Client::new(&app);
+        let name = name.clone();
+        flood.spawn(async move { client.login(&name, PW).await });
+    }
+    let (mut ok, mut busy) = (0, 0);
+    while let Some(reply) = flood.join_next().await {
+        let reply = reply.unwrap();
+        match reply.status {
+            StatusCode::OK => ok += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                busy += 1;
+                assert_eq!(reply.error_code(), "busy");
+                assert_eq!(reply.headers["retry-after"], "1");
+            }
+            other => panic!("unexpected {other}: {}", reply.text),
+        }
+    }
+    assert!(ok >= 1, "the requests holding a place are served");
+    assert!(busy >= 1, "the rest are turned away");
+    assert_eq!(ok + busy, 8);
+}
