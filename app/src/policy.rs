@@ -135,6 +135,13 @@ pub fn login_url(path: &str) -> String {
     format!("/login?next={}", encode_query_value(path))
 }
 
+/// The sign-in URL for a visitor whose session truly ended (revoked, expired,
+/// replayed): it returns to `path` and shows a notice saying why.
+#[must_use]
+pub fn ended_login_url(path: &str) -> String {
+    format!("/login?ended=1&next={}", encode_query_value(path))
+}
+
 /// A `next` target is honoured only when it is a path on this site:
 /// it starts with one `/`, never `//` or `/\`, and holds no control characters.
 #[must_use]
@@ -261,5 +268,6 @@ mod tests {
     fn login_url_encodes_the_return_path() {
         assert_eq!(login_url("/dashboard"), "/login?next=/dashboard");
         assert_eq!(login_url("/a?b=c&d"), "/login?next=/a%3Fb%3Dc%26d");
+        assert_eq!(ended_login_url("/a?b"), "/login?ended=1&next=/a%3Fb");
     }
 }

@@ -168,13 +168,8 @@ pub async fn revoke_session(id: uuid::Uuid) -> Result<(), AuthError> {
 /// (The WASM app calls server functions with `fetch` and navigates itself.)
 #[cfg(feature = "ssr")]
 fn is_plain_form() -> bool {
-    use_context::<http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
-    })
+    use_context::<http::request::Parts>()
+        .is_some_and(|parts| crate::server::middleware::wants_html(&parts.headers))
 }
 
 /// Sends a plain form post that succeeded on to `to`.

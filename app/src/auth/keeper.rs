@@ -120,7 +120,7 @@ mod client {
         let path = window().location().pathname().unwrap_or_default();
         let _ = window()
             .location()
-            .set_href(&crate::policy::login_url(&path).replace("/login?", "/login?ended=1&"));
+            .set_href(&crate::policy::ended_login_url(&path));
     }
 
     fn try_lock() -> bool {

@@ -1,12 +1,9 @@
 //! A signed-in user's own account: changing the password.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::{
-    db::db_err,
-    entity::user,
     limits::Bucket,
     sessions::{self, Device},
     users, AppState,
@@ -76,14 +73,7 @@ pub async fn change_password(
     })?;
 
     let hash = state.hasher.hash(new).await?;
-    let updated = user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, hash.into())
-        .filter(user::Column::Id.eq(user_id))
-        .filter(user::Column::PasswordHash.eq(account.password_hash))
-        .exec(&state.db)
-        .await
-        .map_err(db_err)?;
-    if updated.rows_affected == 0 {
+    if !users::replace_hash(&state.db, user_id, &account.password_hash, hash).await? {
         // Another change won the race with the same current password.
         return Err(AuthError::invalid(
             Field::CurrentPassword,

@@ -162,13 +162,14 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let mut response = match decision {
         Decision::SignIn => {
             let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-            let mut login = policy::login_url(target);
-            if ended {
-                login = login.replacen("/login?", "/login?ended=1&", 1);
+            let login = if ended {
                 if set_cookies.is_empty() {
                     set_cookies = cookies::clear(&state.config);
                 }
-            }
+                policy::ended_login_url(target)
+            } else {
+                policy::login_url(target)
+            };
             (StatusCode::SEE_OTHER, [(header::LOCATION, login)]).into_response()
         }
         Decision::Forbidden => {
@@ -184,15 +185,21 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     response
 }
 
-/// A server function posted by a plain HTML form (a navigation that wants a page back).
+/// True when the browser wants a page back (`Accept: text/html`): a plain HTML
+/// form posted without JavaScript, as opposed to the WASM app's `fetch`.
+#[must_use]
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// A server function posted by a plain HTML form.
 fn is_plain_form_post(req: &Request) -> bool {
     req.method() == Method::POST
         && req.uri().path().starts_with("/api/fn/")
-        && req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
+        && wants_html(req.headers())
 }
 
 fn is_page_load(req: &Request) -> bool {

@@ -194,17 +194,32 @@ async fn rehash(
     let Ok(hash) = hasher.hash(password).await else {
         return;
     };
-    // Only if nobody changed the password meanwhile.
-    let result = user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, hash.into())
-        .filter(user::Column::Id.eq(user.id))
-        .filter(user::Column::PasswordHash.eq(user.password_hash.clone()))
-        .exec(db)
-        .await;
-    match result {
+    // If someone changed the password meanwhile, their hash stays.
+    match replace_hash(db, user.id, &user.password_hash, hash).await {
         Ok(_) => tracing::info!(user_id = %user.id, "password re-hashed with today's parameters"),
-        Err(err) => tracing::warn!(user_id = %user.id, %err, "re-hashing a password failed"),
+        Err(_) => tracing::warn!(user_id = %user.id, "re-hashing a password failed"),
     }
+}
+
+/// Stores `new_hash` for `user_id` only if the stored hash is still `old_hash`
+/// (a compare-and-swap, so two writers never both win). Returns whether it did.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn replace_hash(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    old_hash: &str,
+    new_hash: String,
+) -> Result<bool, AuthError> {
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, new_hash.into())
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::PasswordHash.eq(old_hash))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    Ok(updated.rows_affected == 1)
 }
 
 /// Looks a user up by id.
