@@ -16,14 +16,14 @@ pub fn FormField(
     field: Field,
     label: &'static str,
     autocomplete: &'static str,
-    /// The error to show beside this field (already filtered to it).
+    /// The form's error: shown here when it names this field.
     #[prop(into)]
-    error: Signal<Option<String>>,
+    error: Signal<Option<AuthError>>,
     #[prop(optional)] password: bool,
     #[prop(optional)] hint: Option<&'static str>,
-    /// Server-rendered `autofocus`, for a page that opens on this field.
-    #[prop(optional, into)]
-    autofocus: Signal<bool>,
+    /// The form's first field: it gets `autofocus` unless the error names another field.
+    #[prop(optional)]
+    first: bool,
     /// Called with the value on every keystroke.
     #[prop(optional)]
     on_input: Option<Callback<String>>,
@@ -32,6 +32,14 @@ pub fn FormField(
     children: Option<Children>,
 ) -> impl IntoView {
     let id = field.as_str();
+    // Server-rendered `autofocus`, so focus lands right even before hydration.
+    let autofocus = move || {
+        error.with(|e| match e.as_ref().and_then(AuthError::field) {
+            Some(at) => at == field,
+            None => first,
+        })
+    };
+    let error = Signal::derive(move || field_error(error.get().as_ref(), field));
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let described_by = match hint {
@@ -58,7 +66,7 @@ pub fn FormField(
                     required
                     spellcheck="false"
                     autocapitalize="none"
-                    autofocus=move || autofocus.get()
+                    autofocus=autofocus
                     aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
                     aria-describedby=described_by
                     on:input=move |ev| {
@@ -116,7 +124,8 @@ pub fn Submit(
 /// The form-level error (one that belongs to no single field), announced
 /// when it appears; focusable so the page can move focus to it.
 #[component]
-pub fn FormAlert(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+pub fn FormAlert(#[prop(into)] error: Signal<Option<AuthError>>) -> impl IntoView {
+    let error = Signal::derive(move || form_error(error.get().as_ref()));
     view! {
         <p id="form-error" class="alert" class:shown=move || error.with(Option::is_some)
             role="alert" tabindex="-1">
@@ -126,16 +135,14 @@ pub fn FormAlert(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
 }
 
 /// The message for `field`, when the error belongs beside it.
-#[must_use]
-pub fn field_error(error: Option<&AuthError>, field: Field) -> Option<String> {
+fn field_error(error: Option<&AuthError>, field: Field) -> Option<String> {
     error
         .filter(|e| e.field() == Some(field))
         .map(ToString::to_string)
 }
 
 /// The message for the whole form, when the error belongs to no single field.
-#[must_use]
-pub fn form_error(error: Option<&AuthError>) -> Option<String> {
+fn form_error(error: Option<&AuthError>) -> Option<String> {
     error
         .filter(|e| e.field().is_none())
         .map(ToString::to_string)

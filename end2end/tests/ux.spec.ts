@@ -38,6 +38,11 @@ async function layoutShift(page: Page): Promise<number> {
   );
 }
 
+/** How many pixels the page is wider than the window (0 or less: it fits). */
+async function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
 test('keyboard only: sign in, reveal the password, submit with Enter, open the menu', async ({ page }) => {
   const name = await newUser(page, 'kb');
   await page.goto('/login');
@@ -276,8 +281,7 @@ test('screenshots for the README: light, dark and 360 px wide', async ({ browser
   await page.getByLabel('Password').fill('correct horse');
   await expect(page.getByTestId('strength')).toContainText('Strength');
   // Nothing is wider than the screen.
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  expect(overflow).toBeLessThanOrEqual(0);
+  expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
   await page.screenshot({ path: join(shots, 'register-360.png'), fullPage: true });
   await signIn(page, name);
   await page.goto('/account');
@@ -289,8 +293,7 @@ test('screenshots for the README: light, dark and 360 px wide', async ({ browser
   for (const path of ['/', '/dashboard', '/sessions', '/account', '/admin', '/no-such-page']) {
     await page.goto(path);
     await hydrated(page);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, `horizontal overflow on ${path} at 360 px`).toBeLessThanOrEqual(0);
+    expect(await horizontalOverflow(page), `horizontal overflow on ${path} at 360 px`).toBeLessThanOrEqual(0);
   }
   await phone.close();
 });

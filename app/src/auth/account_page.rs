@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     error::{AuthError, Field},
-    ui::{field_error, focus_error, form_error, query_error, FormAlert, FormField, Submit},
+    ui::{focus_error, query_error, FormAlert, FormField, Submit},
 };
 
 /// `/account`
@@ -107,12 +107,6 @@ fn Account() -> impl IntoView {
             .map(|s| s.user.username)
             .unwrap_or_default()
     });
-    let focus_new = move || {
-        error.with(|e| {
-            e.as_ref()
-                .is_some_and(|e| e.field() == Some(Field::NewPassword))
-        })
-    };
     let action_url = <super::ChangePassword as leptos::server_fn::ServerFn>::PATH;
     view! {
         <section class="card wide">
@@ -127,17 +121,13 @@ fn Account() -> impl IntoView {
             </p>
             <form node_ref=form class="form" method="post" action=action_url
                 novalidate="" aria-labelledby="change-password" on:submit=on_submit>
-                <FormAlert error=Signal::derive(move || form_error(error.get().as_ref())) />
+                <FormAlert error=error />
                 // For password managers: which account this new password belongs to.
                 <input type="text" name="username" autocomplete="username" value=username readonly hidden />
-                <FormField field=Field::CurrentPassword label="Current password" autocomplete="current-password" password=true
-                    error=Signal::derive(move || field_error(error.get().as_ref(), Field::CurrentPassword))
-                    autofocus=Signal::derive(move || error.with(|e| e.as_ref().is_some_and(|e| e.field() == Some(Field::CurrentPassword))))
+                <FormField field=Field::CurrentPassword label="Current password" autocomplete="current-password" password=true error=error
                     on_input=Callback::new(move |v| current.set(v)) />
-                <FormField field=Field::NewPassword label="New password" autocomplete="new-password" password=true
+                <FormField field=Field::NewPassword label="New password" autocomplete="new-password" password=true error=error
                     hint="At least 8 characters; common passwords and your username are refused."
-                    error=Signal::derive(move || field_error(error.get().as_ref(), Field::NewPassword))
-                    autofocus=Signal::derive(focus_new)
                     on_input=Callback::new(move |v| new.set(v))>
                     <StrengthMeter password=new username=username />
                 </FormField>

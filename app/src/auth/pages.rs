@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use super::{keeper, strength::StrengthMeter, Login, Logout, Register};
 use crate::{
     error::{AuthError, Field},
-    ui::{field_error, focus_error, form_error, query_error, FormAlert, FormField, Submit},
+    ui::{focus_error, query_error, FormAlert, FormField, Submit},
 };
 
 /// Sends the browser to `to` with a full page load, so that every piece of
@@ -56,7 +56,6 @@ pub fn LoginPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
     let registered = move || query.read().get("registered").is_some();
     let ended = move || query.read().get("ended").is_some();
-    let changed = move || query.read().get("password_changed").is_some();
     let error = shown_error(action.value());
     focus_on_errors(action.value());
     Effect::new(move |_| {
@@ -79,9 +78,6 @@ pub fn LoginPage() -> impl IntoView {
                     "Your session has ended, so you have been signed out. Please sign in again."
                 </p>
             </Show>
-            <Show when=changed>
-                <p class="notice ok" role="status">"Your password was changed. Sign in with the new one."</p>
-            </Show>
             <Transition fallback=|| ()>
                 {move || auth.signed_in().map(|s| view! {
                     <p class="notice" data-testid="already-signed-in">
@@ -93,13 +89,9 @@ pub fn LoginPage() -> impl IntoView {
             </Transition>
             <ActionForm action=action attr:class="form" attr:novalidate="">
                 <input type="hidden" name="next" value=next />
-                <FormAlert error=Signal::derive(move || form_error(error.get().as_ref())) />
-                <FormField field=Field::Username label="Username" autocomplete="username"
-                    error=Signal::derive(move || field_error(error.get().as_ref(), Field::Username))
-                    autofocus=Signal::derive(move || error.with(|e| e.as_ref().is_none_or(|e| e.field() != Some(Field::Password)))) />
-                <FormField field=Field::Password label="Password" autocomplete="current-password" password=true
-                    error=Signal::derive(move || field_error(error.get().as_ref(), Field::Password))
-                    autofocus=Signal::derive(move || error.with(|e| e.as_ref().is_some_and(|e| e.field() == Some(Field::Password)))) />
+                <FormAlert error=error />
+                <FormField field=Field::Username label="Username" autocomplete="username" first=true error=error />
+                <FormField field=Field::Password label="Password" autocomplete="current-password" password=true error=error />
                 <Submit label="Sign in" pending_label="Signing in…" pending=pending />
             </ActionForm>
             <p class="aside">"New here? " <a href="/register">"Create an account"</a></p>
@@ -121,27 +113,17 @@ pub fn RegisterPage() -> impl IntoView {
     });
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let focus_password = move || {
-        error.with(|e| {
-            e.as_ref()
-                .is_some_and(|e| e.field() == Some(Field::Password))
-        })
-    };
     view! {
         <section class="card auth">
             <h1>"Create an account"</h1>
             <p class="lede">"One account, every device. It takes a few seconds."</p>
             <ActionForm action=action attr:class="form" attr:novalidate="">
-                <FormAlert error=Signal::derive(move || form_error(error.get().as_ref())) />
-                <FormField field=Field::Username label="Username" autocomplete="username"
+                <FormAlert error=error />
+                <FormField field=Field::Username label="Username" autocomplete="username" first=true error=error
                     hint="3 to 32 letters, digits, '.', '-' or '_'."
-                    error=Signal::derive(move || field_error(error.get().as_ref(), Field::Username))
-                    autofocus=Signal::derive(move || !focus_password())
                     on_input=Callback::new(move |v| username.set(v)) />
-                <FormField field=Field::Password label="Password" autocomplete="new-password" password=true
+                <FormField field=Field::Password label="Password" autocomplete="new-password" password=true error=error
                     hint="At least 8 characters. A few unrelated words make a strong password; common passwords and your username are refused."
-                    error=Signal::derive(move || field_error(error.get().as_ref(), Field::Password))
-                    autofocus=Signal::derive(focus_password)
                     on_input=Callback::new(move |v| password.set(v))>
                     <StrengthMeter password=password username=username />
                 </FormField>
