@@ -13,8 +13,8 @@ step() { printf '\n\033[1;34m== %s\033[0m (%ss)\n' "$*" "$(( $(date +%s) - start
 step "formatting (cargo fmt --check)"
 cargo fmt --all --check
 
-step "build the site and the server (cargo leptos build)"
-cargo leptos build
+step "build the site and the server (cargo leptos build --split)"
+cargo leptos build --split
 
 # cargo-leptos builds debug code with `--cfg erase_components`; a plain cargo build
 # of the same server does not, and its pages would not hydrate against the WASM.

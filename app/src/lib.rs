@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use admin::AdminPage;
@@ -67,16 +67,43 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
+                    <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
-                    <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async />
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
     }
 }
+
+/// Defines a route whose page is loaded on demand: built with
+/// `cargo leptos build --split`, the page's code is a WASM chunk of its own,
+/// fetched on the first visit (and preloaded by a server-rendered page that
+/// needs it), so the main bundle holds only what every page uses.
+macro_rules! lazy_page {
+    ($route:ident => $page:ident) => {
+        #[doc = concat!("The route of [`", stringify!($page), "`], loaded on demand.")]
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(RegisterRoute => RegisterPage);
+lazy_page!(SessionsRoute => SessionsPage);
+lazy_page!(AccountRoute => AccountPage);
+lazy_page!(AdminRoute => AdminPage);
 
 /// The top bar: the brand, the main links and the account menu for a signed-in
 /// user, or the sign-in links for a visitor.

@@ -3,9 +3,37 @@
 //! pending state. They render the same on the server and in the browser, so
 //! hydration never moves anything.
 
-use leptos::prelude::*;
+use leptos::{ev::SubmitEvent, prelude::*, web_sys};
 
 use crate::error::{AuthError, Field};
+
+/// The fields of a form being submitted, read in the browser.
+///
+/// Every form posts to its server function with `method="post"`, so it works
+/// before the WASM has loaded and with JavaScript off. Once hydrated, the
+/// page's `on:submit` handler calls [`Submitted::take`] and dispatches the
+/// server function itself: the page stays, and errors show beside their fields.
+/// (This is what Leptos's `ActionForm` does; a handler of our own costs the
+/// bundle about 27 KB gzip less than `ActionForm`'s generic form decoding.)
+pub struct Submitted(Option<web_sys::FormData>);
+
+impl Submitted {
+    /// Stops the browser's own post and reads the form's fields.
+    pub fn take(ev: &SubmitEvent) -> Self {
+        ev.prevent_default();
+        let form = event_target::<web_sys::HtmlFormElement>(ev);
+        Self(web_sys::FormData::new_with_form(&form).ok())
+    }
+
+    /// The value of the field `name` (empty when the form has none).
+    #[must_use]
+    pub fn get(&self, name: &str) -> String {
+        self.0
+            .as_ref()
+            .and_then(|data| data.get(name).as_string())
+            .unwrap_or_default()
+    }
+}
 
 /// A labelled input with an optional hint and its inline error.
 ///

@@ -1,18 +1,21 @@
 //! The sign-in, registration and sign-out UI.
 //!
-//! Each form is an `ActionForm` posting to its server function, so it works
-//! before the WASM has loaded and with JavaScript off: the server answers a
-//! plain form post with a redirect, to the next page or back to the form with
+//! Each form posts to its server function, so it works before the WASM has
+//! loaded and with JavaScript off: the server answers a plain form post with a
+//! redirect, to the next page or back to the form with
 //! `?error=<code>&field=<field>`, which the page renders. Once hydrated, the
-//! same forms submit with `fetch` and never reload the page on an error.
+//! same forms submit with `fetch` (see [`Submitted`]) and never reload the page
+//! on an error.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::{keeper, strength::StrengthMeter, Login, Logout, Register};
+use leptos::server_fn::ServerFn;
+
+use super::{keeper, strength::StrengthMeter, Login, Logout, LogoutScope, Register};
 use crate::{
     error::{AuthError, Field},
-    ui::{focus_error, query_error, FormAlert, FormField, Submit},
+    ui::{focus_error, query_error, FormAlert, FormField, Submit, Submitted},
 };
 
 /// Sends the browser to `to` with a full page load, so that every piece of
@@ -66,6 +69,14 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
     let pending = action.pending();
+    let on_submit = move |ev| {
+        let form = Submitted::take(&ev);
+        action.dispatch(Login {
+            username: form.get("username"),
+            password: form.get("password"),
+            next: Some(form.get("next")),
+        });
+    };
     view! {
         <section class="card auth">
             <h1>"Sign in"</h1>
@@ -87,13 +98,13 @@ pub fn LoginPage() -> impl IntoView {
                     </p>
                 })}
             </Transition>
-            <ActionForm action=action attr:class="form" attr:novalidate="">
+            <form class="form" method="post" action=Login::PATH novalidate="" on:submit=on_submit>
                 <input type="hidden" name="next" value=next />
                 <FormAlert error=error />
                 <FormField field=Field::Username label="Username" autocomplete="username" first=true error=error />
                 <FormField field=Field::Password label="Password" autocomplete="current-password" password=true error=error />
                 <Submit label="Sign in" pending_label="Signing in…" pending=pending />
-            </ActionForm>
+            </form>
             <p class="aside">"New here? " <a href="/register">"Create an account"</a></p>
         </section>
     }
@@ -113,11 +124,18 @@ pub fn RegisterPage() -> impl IntoView {
     });
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let on_submit = move |ev| {
+        let form = Submitted::take(&ev);
+        action.dispatch(Register {
+            username: form.get("username"),
+            password: form.get("password"),
+        });
+    };
     view! {
         <section class="card auth">
             <h1>"Create an account"</h1>
             <p class="lede">"One account, every device. It takes a few seconds."</p>
-            <ActionForm action=action attr:class="form" attr:novalidate="">
+            <form class="form" method="post" action=Register::PATH novalidate="" on:submit=on_submit>
                 <FormAlert error=error />
                 <FormField field=Field::Username label="Username" autocomplete="username" first=true error=error
                     hint="3 to 32 letters, digits, '.', '-' or '_'."
@@ -128,7 +146,7 @@ pub fn RegisterPage() -> impl IntoView {
                     <StrengthMeter password=password username=username />
                 </FormField>
                 <Submit label="Create account" pending_label="Creating account…" pending=action.pending() />
-            </ActionForm>
+            </form>
             <p class="aside">"Already registered? " <a href="/login">"Sign in"</a></p>
         </section>
     }
@@ -145,9 +163,12 @@ pub fn SignOutButton() -> impl IntoView {
         }
     });
     view! {
-        <ActionForm action=action attr:class="inline">
+        <form class="inline" method="post" action=Logout::PATH on:submit=move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            action.dispatch(Logout { scope: LogoutScope::Local });
+        }>
             <input type="hidden" name="scope" value="local" />
             <button type="submit" class="menu-item" disabled=move || action.pending().get()>"Sign out"</button>
-        </ActionForm>
+        </form>
     }
 }
