@@ -54,6 +54,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// state (already known from the request, no database call) and sends the
 /// whole page at once, so it is complete without JavaScript; out-of-order
 /// streaming would leave "Loading…" until a script swapped the content in.
+///
+/// `/` and `/login`, where visits start, are in the main WASM module; the other
+/// pages are [`lazy_page!`]s.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -68,7 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/dashboard") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async />
@@ -80,8 +83,8 @@ pub fn App() -> impl IntoView {
 
 /// Defines a route whose page is loaded on demand: built with
 /// `cargo leptos build --split`, the page's code is a WASM chunk of its own,
-/// fetched on the first visit (and preloaded by a server-rendered page that
-/// needs it), so the main bundle holds only what every page uses.
+/// fetched on the first visit (a server-rendered page usually also carries a
+/// preload hint for it), so the main module holds only what every page uses.
 macro_rules! lazy_page {
     ($route:ident => $page:ident) => {
         #[doc = concat!("The route of [`", stringify!($page), "`], loaded on demand.")]
@@ -101,6 +104,7 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(RegisterRoute => RegisterPage);
+lazy_page!(DashboardRoute => DashboardPage);
 lazy_page!(SessionsRoute => SessionsPage);
 lazy_page!(AccountRoute => AccountPage);
 lazy_page!(AdminRoute => AdminPage);
