@@ -7,10 +7,8 @@
 //! same forms submit with `fetch` (see [`Submitted`]) and never reload the page
 //! on an error.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::{use_navigate, use_query_map};
-
-use leptos::server_fn::ServerFn;
 
 use super::{keeper, strength::StrengthMeter, Login, Logout, LogoutScope, Register};
 use crate::{
