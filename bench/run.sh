@@ -17,20 +17,14 @@ cd "$(dirname "$0")/.."
 secs="${BENCH_SECONDS:-10}"
 log() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
 
-scripts/setup.sh
-# wrk generates the load; binaryen's wasm-opt is what a release WASM build needs
-# (without one on PATH cargo-leptos tries to download it and fails here).
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v wasm-opt >/dev/null || missing+=(binaryen)
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]} from Debian"
+command -v wrk >/dev/null || {
+  log "installing wrk from Debian"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+  $SUDO apt-get install -y -qq wrk >/dev/null
+}
 
-log "building release (cargo leptos build --release --split --precompress; cargo build --release -p portcullis-bench)"
-cargo leptos build --release --split --precompress >&2
+log "building release (scripts/release.sh; cargo build --release -p portcullis-bench)"
+scripts/release.sh >&2
 cargo build --release -p portcullis-bench >&2
 
 work=$(mktemp -d)

@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-// The real server binary (built by `cargo leptos build`) on a fresh SQLite file.
+// The real server binary (built by `cargo leptos build`; E2E_SERVER names another,
+// e.g. target/release/server after scripts/release.sh) on a fresh SQLite file.
 const root = resolve(__dirname, '..');
 const port = Number(process.env.E2E_PORT ?? 3107);
 // Set once in the runner and inherited by the workers, which create users in it.
@@ -29,7 +30,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `${join(root, 'target', 'debug', 'server')}`,
+    command: resolve(root, process.env.E2E_SERVER ?? join('target', 'debug', 'server')),
     cwd: root,
     url: `${baseURL}/`,
     reuseExistingServer: false,

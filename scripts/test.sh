@@ -51,4 +51,12 @@ unset CARGO_TARGET_DIR
 step "browser tests (Playwright, Debian Chromium)"
 (cd end2end && npx playwright test)
 
+# The release WASM is built differently (the standard library rebuilt without
+# reference types or panic messages, then wasm-opt): build it the way a deploy
+# does and run the browser specs that hydrate, sign in and load lazy chunks
+# against the release server. It overwrites target/site, so it comes last.
+step "release build (scripts/release.sh) and browser tests against it"
+scripts/release.sh
+(cd end2end && E2E_SERVER=target/release/server npx playwright test split.spec.ts auth.spec.ts)
+
 step "all tests passed (database backends: $backends)"

@@ -13,7 +13,6 @@ pub mod server;
 pub mod ui;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute, SsrMode,
@@ -27,8 +26,15 @@ use pages::{DashboardPage, HomePage, NotFound};
 use policy::Permission;
 
 /// The HTML document the server renders around the app.
+///
+/// The title and stylesheet never change, so they are plain tags here rather
+/// than `leptos_meta` components: that keeps `leptos_meta` out of the WASM.
+/// On the server, leptos_axum still collects `<head>` tags through it (the
+/// preload hints for lazy pages) and puts them where `<MetaTags />` stands.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
+    use leptos_meta::MetaTags;
+
     server::security::set_page_csp(&options);
     view! {
         <!DOCTYPE html>
@@ -37,6 +43,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <title>"Portcullis"</title>
+                // `id="leptos"` is the link cargo-leptos swaps when the CSS changes in watch mode.
+                <link rel="stylesheet" id="leptos" href="/pkg/portcullis.css" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -59,11 +68,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// pages are [`lazy_page!`]s.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     provide_auth();
     view! {
-        <Stylesheet id="leptos" href="/pkg/portcullis.css" />
-        <Title text="Portcullis" />
         <Router>
             <Header />
             <main>

@@ -2,6 +2,9 @@
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // The release build aborts on a panic without running any hook
+    // (scripts/release.sh), so only debug builds install this one.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // Asynchronous hydration (what `leptos::mount::hydrate_lazy` does): a lazy
     // route's chunk is fetched before its part of the page is hydrated.
