@@ -28,16 +28,52 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, String> {
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
     if url.starts_with("sqlite:") {
-        // WAL lets readers proceed during a write (sqlx already sets a busy timeout
-        // and foreign keys on every connection); it is a property of the file.
-        db.execute_unprepared("PRAGMA journal_mode=WAL")
-            .await
-            .map_err(|e| format!("cannot switch SQLite to WAL: {e}"))?;
+        use_wal(&db).await?;
     }
     migrate(&db)
         .await
         .map_err(|e| format!("migrations failed: {e}"))?;
     Ok(db)
+}
+
+/// Puts the SQLite file in WAL mode, which lets readers proceed during a write
+/// (sqlx already sets a busy timeout and foreign keys on every connection).
+///
+/// The mode is a property of the file. Switching needs the file to itself and
+/// SQLite answers "database is locked" at once rather than waiting, so an
+/// instance starting beside another one that is already migrating the same
+/// file first checks whether the other has switched it, and otherwise retries
+/// for up to 10 s.
+async fn use_wal(db: &DatabaseConnection) -> Result<(), String> {
+    let mut attempts = 0;
+    loop {
+        if journal_mode(db)
+            .await
+            .is_some_and(|m| m.eq_ignore_ascii_case("wal"))
+        {
+            return Ok(());
+        }
+        match db.execute_unprepared("PRAGMA journal_mode=WAL").await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempts < 100 && e.to_string().contains("locked") => {
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(format!("cannot switch SQLite to WAL: {e}")),
+        }
+    }
+}
+
+/// The SQLite file's journal mode (`delete`, `wal`, …), if it can be read.
+async fn journal_mode(db: &DatabaseConnection) -> Option<String> {
+    db.query_one(sea_orm::Statement::from_string(
+        DbBackend::Sqlite,
+        "PRAGMA journal_mode",
+    ))
+    .await
+    .ok()
+    .flatten()
+    .and_then(|row| row.try_get_by_index::<String>(0).ok())
 }
 
 /// Applies pending migrations inside one transaction that first takes a lock,
@@ -65,4 +101,40 @@ async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 pub fn db_err(err: DbErr) -> AuthError {
     tracing::error!(%err, "database error");
     AuthError::Internal
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Two instances starting on one new SQLite file: while the first holds the
+    /// write lock (migrating), the second's switch to WAL waits instead of failing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn switching_to_wal_waits_for_another_instances_write() {
+        let dir = std::env::temp_dir().join(format!("portcullis-wal-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
+        let first = Database::connect(url.as_str()).await.unwrap();
+        let second = Database::connect(url.as_str()).await.unwrap();
+
+        let txn = first.begin().await.unwrap();
+        txn.execute_unprepared("CREATE TABLE busy (id INTEGER)")
+            .await
+            .unwrap();
+        let switching = tokio::spawn(async move { use_wal(&second).await.map(|()| second) });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(
+            !switching.is_finished(),
+            "the switch cannot happen during the write"
+        );
+        txn.commit().await.unwrap();
+
+        let second = switching
+            .await
+            .unwrap()
+            .expect("the switch succeeds once the write ends");
+        assert_eq!(journal_mode(&second).await.as_deref(), Some("wal"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
