@@ -18,11 +18,7 @@ cd "$(dirname "$0")/.."
 secs="${BENCH_SECONDS:-10}"
 log() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
 
-command -v wrk >/dev/null || {
-  log "installing wrk from Debian"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get install -y -qq wrk >/dev/null
-}
+scripts/setup.sh --bench
 
 log "building release (scripts/release.sh; cargo build --release -p portcullis-bench)"
 scripts/release.sh >&2

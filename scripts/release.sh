@@ -20,18 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1;34m[release]\033[0m %s\n' "$*" >&2; }
 
-scripts/setup.sh
-# Without a wasm-opt on PATH cargo-leptos tries to download one and fails here.
-if ! command -v wasm-opt >/dev/null; then
-  log "installing Debian's binaryen (wasm-opt)"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get install -y -qq binaryen >/dev/null
-fi
-
-if ! rustup component list --installed | grep -q '^rust-src'; then
-  log "adding rustup's rust-src component (the standard library's source)"
-  rustup component add rust-src
-fi
+scripts/setup.sh --release
 export RUSTC_BOOTSTRAP=1
 # cargo-leptos adds these to the WASM build's RUSTFLAGS; the server's build is not affected.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types"

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # Installs what building and testing Portcullis needs, skipping what is already
 # there: the wasm32 target, cargo-leptos 0.3.10, the wasm-bindgen CLI matching
-# Cargo.lock, and with `--test` also Debian's chromium and the end2end npm packages.
+# Cargo.lock; with `--test` also Debian's chromium and the end2end npm packages,
+# with `--release` Debian's binaryen (wasm-opt) and rustup's rust-src (see
+# scripts/release.sh), with `--bench` Debian's wrk. Flags combine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+# Installs Debian's package $2 unless the command $1 is already on PATH.
+debian() {
+  command -v "$1" >/dev/null 2>&1 && return
+  log "installing Debian's $2"
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2" >/dev/null
+}
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown target"
@@ -24,15 +35,24 @@ if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
   cargo install cargo-leptos --locked --version 0.3.10
 fi
 
-if [ "${1:-}" = "--test" ]; then
-  if ! command -v chromium >/dev/null 2>&1; then
-    log "installing Debian's chromium"
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-  fi
-  if [ ! -d end2end/node_modules/@playwright/test ]; then
-    log "installing the end2end npm packages (no browser download)"
-    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
-  fi
-fi
+for flag in "$@"; do
+  case $flag in
+    --test)
+      debian chromium chromium
+      if [ ! -d end2end/node_modules/@playwright/test ]; then
+        log "installing the end2end npm packages (no browser download)"
+        (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+      fi
+      ;;
+    --release)
+      # Without a wasm-opt on PATH cargo-leptos tries to download one and fails here.
+      debian wasm-opt binaryen
+      if ! rustup component list --installed | grep -q '^rust-src'; then
+        log "adding rustup's rust-src component (the standard library's source)"
+        rustup component add rust-src
+      fi
+      ;;
+    --bench) debian wrk wrk ;;
+    *) log "unknown flag $flag (--test, --release, --bench)"; exit 2 ;;
+  esac
+done
