@@ -2,8 +2,9 @@
 # Installs what building and testing Portcullis needs, skipping what is already
 # there: the wasm32 target, cargo-leptos 0.3.10, the wasm-bindgen CLI matching
 # Cargo.lock; with `--test` also Debian's chromium and the end2end npm packages,
-# with `--release` Debian's binaryen (wasm-opt) and rustup's rust-src (see
-# scripts/release.sh), with `--bench` Debian's wrk. Flags combine.
+# with `--release` binaryen's wasm-opt from npm at the version in
+# tools/package-lock.json (see scripts/release.sh), with `--bench` Debian's wrk.
+# Flags combine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,15 +25,20 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+# Both tools are built from source. Their release profiles use fat LTO and one
+# codegen unit, which makes the install several times slower and the tools no
+# faster for a build (README, "Set-up time"): install them without.
+quick_install=(--config profile.release.lto=false --config profile.release.codegen-units=16)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
-  log "installing wasm-bindgen-cli $wb_version (about 6 minutes on 2 cores)"
-  # --locked fails for 0.2.130: its lockfile pins a webpki-roots the registry no longer serves.
-  cargo install wasm-bindgen-cli --version "$wb_version"
+  log "installing wasm-bindgen-cli $wb_version (about 2 minutes on 2 cores)"
+  # --locked fails for 0.2.130: its lockfile pins a webpki-roots the registry no
+  # longer serves. Only the `wasm-bindgen` binary is needed.
+  cargo install wasm-bindgen-cli --version "$wb_version" --bin wasm-bindgen "${quick_install[@]}"
 fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
-  log "installing cargo-leptos 0.3.10 (about 23 minutes on 2 cores; 0.3.11 needs a newer rustc)"
-  cargo install cargo-leptos --locked --version 0.3.10
+  log "installing cargo-leptos 0.3.10 (0.3.11 needs a newer rustc)"
+  cargo install cargo-leptos --locked --version 0.3.10 "${quick_install[@]}"
 fi
 
 for flag in "$@"; do
@@ -45,11 +51,12 @@ for flag in "$@"; do
       fi
       ;;
     --release)
-      # Without a wasm-opt on PATH cargo-leptos tries to download one and fails here.
-      debian wasm-opt binaryen
-      if ! rustup component list --installed | grep -q '^rust-src'; then
-        log "adding rustup's rust-src component (the standard library's source)"
-        rustup component add rust-src
+      # Without a wasm-opt on PATH cargo-leptos tries to download one and fails
+      # here; Debian's (binaryen 108) miscompiles our WASM (scripts/release.sh).
+      want=$(node -p 'require("./tools/package-lock.json").packages["node_modules/binaryen"].version.split(".")[0]')
+      if [ "$(tools/node_modules/.bin/wasm-opt --version 2>/dev/null | awk '{print $3}')" != "$want" ]; then
+        log "installing binaryen $want (wasm-opt) from the npm registry into tools/"
+        (cd tools && npm ci --no-audit --no-fund)
       fi
       ;;
     --bench) debian wrk wrk ;;

@@ -10,6 +10,7 @@ pub mod pages;
 pub mod policy;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod site;
 pub mod ui;
 
 use leptos::prelude::*;
@@ -27,15 +28,22 @@ use policy::Permission;
 
 /// The HTML document the server renders around the app.
 ///
-/// The title and stylesheet never change, so they are plain tags here rather
-/// than `leptos_meta` components: that keeps `leptos_meta` out of the WASM.
-/// On the server, leptos_axum still collects `<head>` tags through it (the
-/// preload hints for lazy pages) and puts them where `<MetaTags />` stands.
+/// The title and description come from [`site::page_meta`] for the request's
+/// path and visitor, and are plain tags rather than `leptos_meta` components:
+/// that keeps `leptos_meta` out of the WASM ([`DocumentMeta`] updates them on
+/// client-side navigation). On the server, leptos_axum still collects
+/// `<head>` tags through leptos_meta (the preload hints for lazy pages) and
+/// puts them where `<MetaTags />` stands.
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     use leptos_meta::MetaTags;
 
     server::security::set_page_csp(&options);
+    let path = use_context::<http::request::Parts>()
+        .map(|parts| parts.uri.path().to_owned())
+        .unwrap_or_default();
+    let role = server::request_authn().principal().ok().map(|p| p.role);
+    let meta = site::page_meta(&path, role);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -43,7 +51,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
-                <title>"Portcullis"</title>
+                <title>{meta.document_title()}</title>
+                <meta name="description" content=meta.description />
                 // `id="leptos"` is the link cargo-leptos swaps when the CSS changes in watch mode.
                 <link rel="stylesheet" id="leptos" href="/pkg/portcullis.css" />
                 <AutoReload options=options.clone() />
@@ -71,6 +80,7 @@ pub fn App() -> impl IntoView {
     provide_auth();
     view! {
         <Router>
+            <DocumentMeta />
             <Header />
             <main>
                 <Routes fallback=|| view! { <NotFound /> }>
@@ -114,6 +124,27 @@ lazy_page!(DashboardRoute => DashboardPage);
 lazy_page!(SessionsRoute => SessionsPage);
 lazy_page!(AccountRoute => AccountPage);
 lazy_page!(AdminRoute => AdminPage);
+
+/// Keeps the document's title and description in step with client-side
+/// navigation (the server wrote them for the first page; see [`shell`]).
+#[component]
+fn DocumentMeta() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let auth = use_auth();
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |_| {
+            let path = location.pathname.get();
+            let role = auth.signed_in().map(|s| s.user.role);
+            let meta = site::page_meta(&path, role);
+            let document = document();
+            document.set_title(&meta.document_title());
+            if let Ok(Some(tag)) = document.query_selector("meta[name=description]") {
+                let _ = tag.set_attribute("content", meta.description);
+            }
+        });
+    }
+}
 
 /// The top bar: the brand, the main links and the account menu for a signed-in
 /// user, or the sign-in links for a visitor.
@@ -168,8 +199,11 @@ fn SignedInMenu(signed_in: auth::SignedIn) -> impl IntoView {
         </nav>
         <details class="account-menu" node_ref=menu
             on:keydown=move |ev| if ev.key() == "Escape" { close() }>
-            <summary aria-label=format!("Account menu for {}", user.username)>
+            // Named by its content ("Account menu for alice"), so the name holds
+            // the visible text, which voice control users say (WCAG 2.5.3).
+            <summary>
                 <span class="avatar" aria-hidden="true">{initial}</span>
+                <span class="visually-hidden">"Account menu for "</span>
                 <span class="who" data-testid="who">{user.username.clone()}</span>
             </summary>
             // A link followed by client-side routing leaves the page as it is: close the menu.
