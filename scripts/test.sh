@@ -16,11 +16,14 @@ cargo fmt --all --check
 step "build the site and the server (cargo leptos build --split)"
 cargo leptos build --split
 
-# cargo-leptos builds debug code with `--cfg erase_components`; a plain cargo build
-# of the same server does not, and its pages would not hydrate against the WASM.
-# A separate target dir keeps the two builds from overwriting each other's
-# target/debug/server (the one Playwright runs) and from rebuilding each other.
-export CARGO_TARGET_DIR="$PWD/target/rust-tests"
+# The Rust tests reuse that build. cargo-leptos compiles the server with
+# RUSTFLAGS="--cfg erase_components" (type-erased views, which the WASM also
+# uses); with the same flags a plain cargo build has the same fingerprints, so
+# the tests compile only their own code and link against the dependencies
+# cargo-leptos built, in the same target dir. (A build without the flag would
+# recompile everything and leave a target/debug/server whose pages do not
+# hydrate.)
+export RUSTFLAGS="--cfg erase_components"
 
 step "Rust tests (unit + HTTP integration on SQLite)"
 TEST_DATABASE_URL= cargo test -p app -p server -p migration -p portcullis-client
@@ -47,16 +50,21 @@ else
   step "PostgreSQL tests skipped: no TEST_DATABASE_URL and no server on 127.0.0.1:5432"
 fi
 
-unset CARGO_TARGET_DIR
+unset RUSTFLAGS
 step "browser tests (Playwright, Debian Chromium)"
+# A no-op unless the test build relinked target/debug/server.
+cargo leptos build --split
 (cd end2end && npx playwright test)
 
-# The release WASM is built differently (the standard library rebuilt without
-# reference types or panic messages, then wasm-opt): build it the way a deploy
-# does and run the browser specs that hydrate, sign in and load lazy chunks
-# against the release server. It overwrites target/site, so it comes last.
-step "release build (scripts/release.sh) and browser tests against it"
+# The release WASM is built differently (fat LTO, opt-level z, wasm-opt): build
+# it the way a deploy does, hold it to its size budget, and run the browser
+# specs that hydrate, sign in and load lazy chunks against the release server.
+# It overwrites target/site, so it comes last.
+step "release build (scripts/release.sh), its size budget and browser tests against it"
 scripts/release.sh
-(cd end2end && E2E_SERVER=target/release/server npx playwright test split.spec.ts auth.spec.ts)
+bench/wasm-size.sh --check
+(cd end2end && export E2E_SERVER=target/release/server &&
+  npx playwright test split.spec.ts auth.spec.ts &&
+  npx playwright test ux.spec.ts --grep "no console errors")
 
 step "all tests passed (database backends: $backends)"
