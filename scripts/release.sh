@@ -24,5 +24,12 @@ if [ "$have" != "$want" ] || [ "$(command -v wasm-opt)" != "$PWD/tools/node_modu
   exit 1
 fi
 
+# Panic locations in the WASM name their source files; name dependencies by
+# crate (`crates/leptos-0.8.23/src/…`) rather than by this machine's cargo home,
+# and our own files relative to the checkout. cargo-leptos adds its own flags to
+# these. This keeps build paths out of what browsers download (and 0.4 KB gzip).
+registry=(${CARGO_HOME:-$HOME/.cargo}/registry/src/*/)
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${registry[0]%/}=crates --remap-path-prefix=$PWD=."
+
 log "cargo leptos build --release --split --precompress $* (wasm-opt $have)"
 exec cargo leptos build --release --split --precompress "$@"

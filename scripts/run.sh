@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 for arg in "$@"; do
   if [ "$arg" = "--release" ] || [ "$arg" = "-r" ]; then
     echo "scripts/run.sh serves a debug build; build release with scripts/release.sh" \
-      "(a plain \`cargo leptos --release\` WASM does not start: see that script)" >&2
+      "(it puts the pinned wasm-opt first on PATH: Debian's breaks the WASM)" >&2
     exit 2
   fi
 done

@@ -157,10 +157,16 @@ mod tests {
     #[test]
     fn the_visitor_sees_the_meta_of_what_is_shown() {
         assert_eq!(page_meta("/", None).document_title(), "Portcullis");
-        assert_eq!(page_meta("/login", None).document_title(), "Sign in · Portcullis");
+        assert_eq!(
+            page_meta("/login", None).document_title(),
+            "Sign in · Portcullis"
+        );
         assert_eq!(page_meta("/sessions/", Some(Role::User)).title, "Sessions");
         assert_eq!(page_meta("/admin", Some(Role::User)), &FORBIDDEN);
-        assert_eq!(page_meta("/admin", Some(Role::Admin)).title, "Users · Admin");
+        assert_eq!(
+            page_meta("/admin", Some(Role::Admin)).title,
+            "Users · Admin"
+        );
         assert_eq!(page_meta("/nope", None), &NOT_FOUND);
         assert_eq!(page_meta("/dashboardx", Some(Role::Admin)), &NOT_FOUND);
     }

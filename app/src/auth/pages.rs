@@ -5,12 +5,16 @@
 //! redirect, to the next page or back to the form with
 //! `?error=<code>&field=<field>`, which the page renders. Once hydrated, the
 //! same forms submit with `fetch` (see [`Submitted`]) and never reload the page
-//! on an error.
+//! on an error. They dispatch a plain [`Action`] rather than a `ServerAction`:
+//! that one also decodes leptos's own no-JS error from the URL (base64 and
+//! its error envelope, about 4 KB of WASM), which our `?error=` replaces.
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::{keeper, strength::StrengthMeter, Login, Logout, LogoutScope, Register};
+use super::{
+    keeper, login, logout, register, strength::StrengthMeter, Login, Logout, LogoutScope, Register,
+};
 use crate::{
     error::{AuthError, Field},
     ui::{focus_error, query_error, FormAlert, FormField, Submit, Submitted},
@@ -51,7 +55,9 @@ where
 /// `/login`
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let action = ServerAction::<Login>::new();
+    let action = Action::new_local(|l: &Login| {
+        login(l.username.clone(), l.password.clone(), l.next.clone())
+    });
     let auth = super::use_auth();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
@@ -111,7 +117,7 @@ pub fn LoginPage() -> impl IntoView {
 /// `/register`
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let action = ServerAction::<Register>::new();
+    let action = Action::new_local(|r: &Register| register(r.username.clone(), r.password.clone()));
     let navigate = use_navigate();
     let error = shown_error(action.value());
     focus_on_errors(action.value());
@@ -153,7 +159,7 @@ pub fn RegisterPage() -> impl IntoView {
 /// The sign-out button of the account menu.
 #[component]
 pub fn SignOutButton() -> impl IntoView {
-    let action = ServerAction::<Logout>::new();
+    let action = Action::new_local(|l: &Logout| logout(l.scope));
     Effect::new(move |_| {
         if action.value().get().is_some() {
             keeper::announce(false);
