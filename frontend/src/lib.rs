@@ -2,8 +2,9 @@
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    // The release build aborts on a panic without running any hook
-    // (scripts/release.sh), so only debug builds install this one.
+    // Debug builds print a panic's message to the console. The release build
+    // leaves it out (bench/WASM-SIZE.md): there a panic is the browser's bare
+    // "RuntimeError: unreachable".
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // Asynchronous hydration (what `leptos::mount::hydrate_lazy` does): a lazy
