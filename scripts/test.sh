@@ -8,21 +8,31 @@ start=$(date +%s)
 
 step() { printf '\n\033[1;34m== %s\033[0m (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
 
-# Clippy (`cargo clippy -p app -p server -p migration --tests -- -D warnings`, clean
-# today) is left out: its cold check build would push a fresh CI run past 30 minutes.
 step "formatting (cargo fmt --check)"
 cargo fmt --all --check
 
-step "build the site and the server (cargo leptos build --split)"
-cargo leptos build --split
+# With the flags of the real builds (see below), so it lints the code that ships:
+# the whole workspace with its tests for the host, and the app as the browser
+# gets it (wasm32, `hydrate`).
+step "lints (cargo clippy -D warnings: workspace, all targets; app and frontend for wasm32)"
+RUSTFLAGS="--cfg erase_components" cargo clippy --workspace --all-targets -- -D warnings
+RUSTFLAGS="--cfg erase_components" cargo clippy -p app -p frontend --features app/hydrate \
+  --target wasm32-unknown-unknown -- -D warnings
+
+# `--tests` builds the server's test binaries in the same cargo invocation as
+# the server, so both see the features the test-only dependencies turn on
+# (reqwest's hyper client and TLS). The Rust tests below then find every
+# dependency compiled; without it, about 60 crates (hyper, rustls, sqlx,
+# sea-orm, leptos, app, ...) are compiled twice, once per feature set.
+step "build the site, the server and its tests (cargo leptos build --split --bin-cargo-args=--tests)"
+cargo leptos build --split --bin-cargo-args=--tests
 
 # The Rust tests reuse that build. cargo-leptos compiles the server with
 # RUSTFLAGS="--cfg erase_components" (type-erased views, which the WASM also
 # uses); with the same flags a plain cargo build has the same fingerprints, so
-# the tests compile only their own code and link against the dependencies
-# cargo-leptos built, in the same target dir. (A build without the flag would
-# recompile everything and leave a target/debug/server whose pages do not
-# hydrate.)
+# the tests compile only the test targets cargo-leptos did not build, in the
+# same target dir. (A build without the flag recompiles everything and leaves a
+# target/debug/server whose pages do not hydrate.)
 export RUSTFLAGS="--cfg erase_components"
 
 step "Rust tests (unit + HTTP integration on SQLite)"
@@ -52,8 +62,8 @@ fi
 
 unset RUSTFLAGS
 step "browser tests (Playwright, Debian Chromium)"
-# A no-op unless the test build relinked target/debug/server.
-cargo leptos build --split
+# A no-op unless the test build relinked target/debug/server (same flags as above).
+cargo leptos build --split --bin-cargo-args=--tests
 (cd end2end && npx playwright test)
 
 # The release WASM is built differently (fat LTO, opt-level z, wasm-opt): build
