@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A form field an error can point at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Username,
@@ -44,6 +44,22 @@ impl Field {
         ]
         .into_iter()
         .find(|f| f.as_str() == name)
+    }
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::policy::deserialize_name(
+            deserializer,
+            Field::parse,
+            &[
+                "username",
+                "password",
+                "current_password",
+                "new_password",
+                "role",
+            ],
+        )
     }
 }
 
@@ -303,6 +319,23 @@ impl leptos::server_fn::error::FromServerFnError for AuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_round_trip_through_their_names_and_nothing_else() {
+        for field in [
+            Field::Username,
+            Field::Password,
+            Field::CurrentPassword,
+            Field::NewPassword,
+            Field::Role,
+        ] {
+            let json = serde_json::to_string(&field).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", field.as_str()));
+            assert_eq!(serde_json::from_str::<Field>(&json).ok(), Some(field));
+        }
+        assert!(serde_json::from_str::<Field>("\"email\"").is_err());
+        assert!(serde_json::from_str::<Field>("7").is_err());
+    }
 
     #[test]
     fn every_error_round_trips_through_its_json_envelope() {
