@@ -32,15 +32,23 @@ pub fn set(config: &Config, issued: &Issued) -> Vec<HeaderValue> {
             config,
             access,
             &issued.access_token,
-            issued.access_expires_at - now,
+            fresh_max_age(issued.access_expires_at, now),
         ),
         cookie(
             config,
             refresh,
             &issued.refresh_token,
-            issued.refresh_expires_at - now,
+            fresh_max_age(issued.refresh_expires_at, now),
         ),
     ]
+}
+
+/// The `Max-Age` of a cookie that stores a token just issued: its remaining
+/// life, but never 0. The expiry was computed from the issue time, and when the
+/// clock's second ticks before `now` is read, a one-second token would get
+/// `Max-Age=0`, which tells the browser to delete the cookie it just received.
+fn fresh_max_age(expires_at: i64, now: i64) -> i64 {
+    (expires_at - now).max(1)
 }
 
 /// `Set-Cookie` values that delete both cookies.
@@ -80,4 +88,17 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
         .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fresh_max_age;
+
+    #[test]
+    fn a_token_just_issued_never_gets_a_cookie_that_deletes_itself() {
+        assert_eq!(fresh_max_age(1_000_900, 1_000_000), 900);
+        // A one-second token whose second ticked over before the cookie was made.
+        assert_eq!(fresh_max_age(1_000_001, 1_000_001), 1);
+        assert_eq!(fresh_max_age(1_000_001, 1_000_003), 1);
+    }
 }
