@@ -54,10 +54,13 @@ for flag in "$@"; do
       # Without a wasm-opt on PATH cargo-leptos tries to download one and fails
       # here; Debian's (binaryen 108) miscompiles our WASM (scripts/release.sh).
       want=$(node -p 'require("./tools/package-lock.json").packages["node_modules/binaryen"].version.split(".")[0]')
-      if [ "$(tools/node_modules/.bin/wasm-opt --version 2>/dev/null | awk '{print $3}')" != "$want" ]; then
+      have() { tools/node_modules/.bin/wasm-opt --version 2>/dev/null | awk '{print $3}'; }
+      if [ "$(have)" != "$want" ]; then
         log "installing binaryen $want (wasm-opt) from the npm registry into tools/"
         (cd tools && npm ci --no-audit --no-fund)
       fi
+      # The one version check scripts/release.sh relies on.
+      [ "$(have)" = "$want" ] || { log "tools/ wasm-opt is $(have), the lockfile pins $want"; exit 1; }
       ;;
     --bench) debian wrk wrk ;;
     *) log "unknown flag $flag (--test, --release, --bench)"; exit 2 ;;
