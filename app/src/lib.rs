@@ -4,10 +4,10 @@
 #![recursion_limit = "256"]
 
 pub mod admin;
+// The shared crate's modules, under the names the app has always used.
+pub use portcullis_core::{error, operations, policy};
 pub mod auth;
-pub mod error;
 pub mod pages;
-pub mod policy;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod site;
@@ -38,11 +38,11 @@ use policy::Permission;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     use leptos_meta::MetaTags;
 
-    server::security::set_page_csp(&options);
+    server::platform::security::set_page_csp(&options);
     let path = use_context::<http::request::Parts>()
         .map(|parts| parts.uri.path().to_owned())
         .unwrap_or_default();
-    let role = server::request_authn().principal().ok().map(|p| p.role);
+    let role = server::web::context::render_role();
     let meta = site::page_meta(&path, role);
     view! {
         <!DOCTYPE html>

@@ -13,12 +13,11 @@
 
 mod verify;
 
-pub use app::auth::AccessClaims;
-pub use app::{
-    admin::{AdminUser, UserPage},
-    auth::{LogoutScope, SessionInfo, User},
+pub use portcullis_core::{
+    claims::AccessClaims,
     error::{AuthError, ErrorBody},
     policy::Role,
+    wire::{AdminUser, LogoutScope, SessionInfo, User, UserPage},
 };
 pub use verify::{JwksVerifier, VerifyError};
 
@@ -248,7 +247,7 @@ impl Client {
             // Endpoints meant for the browser app pass its CSRF checks the way it does.
             req = req
                 .header(header::ORIGIN, &self.base)
-                .header(app::auth::transport::CSRF_HEADER, "1");
+                .header(portcullis_core::transport::CSRF_HEADER, "1");
         }
         if let Some(body) = body {
             req = req.json(body);

@@ -16,8 +16,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::auth::{AccessClaims, MAX_TOKEN_BYTES};
 use jsonwebtoken::{decode, decode_header, errors::ErrorKind, Algorithm, DecodingKey, Validation};
+use portcullis_core::claims::{AccessClaims, MAX_TOKEN_BYTES};
 use serde::Deserialize;
 use tokio::sync::RwLock;
 

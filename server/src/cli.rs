@@ -1,20 +1,23 @@
 //! `server create-user`: the way the first admin comes to exist (there are no
-//! default accounts), and how a forgotten password is reset.
+//! default accounts), and how a forgotten password is reset. It runs the same
+//! services as the console, with the operator's proof
+//! ([`Authorized::operator`]): the password rules, the session revocation and
+//! the last-admin guard all hold here too.
 
 use std::io::Read;
 
 use app::{
+    operations::Operation,
     policy::Role,
     server::{
-        config::Config,
-        db,
-        entity::{session, user},
-        password::PasswordHasher,
-        users,
+        admin::{self, accounts},
+        authentication::{authorized::Authorized, users},
+        build_state,
+        platform::config::Config,
+        AppState,
     },
 };
-use chrono::Utc;
-use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use leptos::config::LeptosOptions;
 
 pub const USAGE: &str = "usage:
   server                      run the web server (same as `server serve`)
@@ -22,11 +25,73 @@ pub const USAGE: &str = "usage:
                               create a user, or with --reset-password set a new
                               password; the password is read from standard input";
 
+/// What the command line asked for.
+struct Args {
+    username: String,
+    role: Option<Role>,
+    reset: bool,
+}
+
 /// Parses the arguments, reads the password from stdin and creates or updates the user.
 ///
 /// # Errors
 /// A readable message for bad arguments, a bad password or a database failure.
 pub async fn create_user(args: &[String]) -> Result<(), String> {
+    let args = parse(args)?;
+    let password = read_password()?;
+    app::server::platform::config::load_dotenv().map_err(|e| e.to_string())?;
+    let addr = "127.0.0.1:0"
+        .parse()
+        .map_err(|_| "internal address error")?;
+    let config = Config::from_env(addr).map_err(|e| e.to_string())?;
+    let options = LeptosOptions::builder().output_name("portcullis").build();
+    let state = build_state(config, options).await?;
+    if args.reset {
+        reset(&state, &args, password).await
+    } else {
+        let role = args.role.unwrap_or(Role::User);
+        let proof = Authorized::operator(Operation::CreateUser);
+        let user = accounts::create_user(&state, &proof, &args.username, password.into(), role)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "created {} with role {} (id {})",
+            user.username,
+            user.role.as_str(),
+            user.id
+        );
+        Ok(())
+    }
+}
+
+/// `--reset-password`: the role first (it may be refused as the last admin),
+/// then the password, which ends every session signed in with the old one.
+async fn reset(state: &AppState, args: &Args, password: String) -> Result<(), String> {
+    let key = users::username_key(&args.username).map_err(|e| e.to_string())?;
+    let existing = users::find_by_key(&state.db, &key)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user named `{}`", args.username))?;
+    users::check_password(&password, &[&existing.username]).map_err(|e| e.to_string())?;
+    if let Some(role) = args.role {
+        let proof = Authorized::operator(Operation::SetRole);
+        admin::set_role(state, &proof, existing.id, role)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let proof = Authorized::operator(Operation::ResetPassword);
+    let (user, ended) = accounts::reset_password(state, &proof, &args.username, password.into())
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "password reset for {} (role {}); {ended} session(s) signed out",
+        args.username,
+        user.role.as_str()
+    );
+    Ok(())
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
     let mut username = None;
     let mut role = None;
     let mut reset = false;
@@ -46,62 +111,11 @@ pub async fn create_user(args: &[String]) -> Result<(), String> {
         }
     }
     let username = username.ok_or_else(|| format!("--username is required\n\n{USAGE}"))?;
-    let password = read_password()?;
-    let addr = "127.0.0.1:0"
-        .parse()
-        .map_err(|_| "internal address error")?;
-    let config = Config::from_env(addr).map_err(|e| e.to_string())?;
-    let conn = db::connect(&config).await?;
-    let hasher = PasswordHasher::new(config.argon2, 1, 1)?;
-    if reset {
-        let key = users::username_key(&username).map_err(|e| e.to_string())?;
-        let existing = users::find_by_key(&conn, &key)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("no user named `{username}`"))?;
-        users::check_password(&password, &[&username]).map_err(|e| e.to_string())?;
-        let hash = hasher
-            .hash(password.into())
-            .await
-            .map_err(|e| e.to_string())?;
-        let user_id = existing.id;
-        let mut active: user::ActiveModel = existing.clone().into();
-        active.password_hash = Set(hash);
-        if let Some(role) = role.filter(|r| r.as_str() != existing.role) {
-            active.role = Set(role.as_str().to_owned());
-            active.authz_changed_at = Set(Some(Utc::now()));
-        }
-        let updated = active
-            .update(&conn)
-            .await
-            .map_err(|e| format!("cannot update the user: {e}"))?;
-        // A reset password ends every session signed in with the old one.
-        let ended = session::Entity::update_many()
-            .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
-            .col_expr(session::Column::RevokeReason, Expr::value("password_reset"))
-            .filter(session::Column::UserId.eq(user_id))
-            .filter(session::Column::RevokedAt.is_null())
-            .exec(&conn)
-            .await
-            .map_err(|e| format!("cannot end the user's sessions: {e}"))?
-            .rows_affected;
-        println!(
-            "password reset for {username} (role {}); {ended} session(s) signed out",
-            updated.role
-        );
-        return Ok(());
-    }
-    let role = role.unwrap_or(Role::User);
-    let user = users::register(&conn, &hasher, &username, password.into(), role)
-        .await
-        .map_err(|e| e.to_string())?;
-    println!(
-        "created {} with role {} (id {})",
-        user.username,
-        user.role.as_str(),
-        user.id
-    );
-    Ok(())
+    Ok(Args {
+        username,
+        role,
+        reset,
+    })
 }
 
 fn read_password() -> Result<String, String> {

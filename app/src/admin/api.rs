@@ -1,5 +1,5 @@
-//! Server functions for the admin console: thin adapters over `crate::server::admin`,
-//! each asking the policy for [`Permission::ManageUsers`] first.
+//! Server functions for the admin console: thin adapters over
+//! `crate::server::admin`. Each names its operation; the policy decides.
 
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -10,12 +10,16 @@ use crate::{error::AuthError, policy::Role};
 /// One page of users whose name contains `query`.
 #[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "admin_users")]
 pub async fn admin_users(query: String, page: u64) -> Result<UserPage, AuthError> {
-    use crate::{policy::Permission, server::*};
-    let state = app_state()?;
-    request_authn()
-        .require(Permission::ManageUsers)
-        .map_err(respond)?;
-    admin::list_users(&state, &query, page, admin::DEFAULT_PER_PAGE)
+    use crate::{
+        operations::Operation,
+        server::{
+            admin,
+            web::context::{respond, RequestContext},
+        },
+    };
+    let ctx = RequestContext::current()?;
+    let authz = ctx.authorize(Operation::ListUsers).map_err(respond)?;
+    admin::list_users(&ctx.state, &authz, &query, page, admin::DEFAULT_PER_PAGE)
         .await
         .map_err(respond)
 }
@@ -23,21 +27,33 @@ pub async fn admin_users(query: String, page: u64) -> Result<UserPage, AuthError
 /// Gives a user another role.
 #[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "admin_set_role")]
 pub async fn admin_set_role(id: Uuid, role: Role) -> Result<AdminUser, AuthError> {
-    use crate::{policy::Permission, server::*};
-    let state = app_state()?;
-    let authn = request_authn();
-    let me = authn.require(Permission::ManageUsers).map_err(respond)?;
-    admin::set_role(&state, me, id, role).await.map_err(respond)
+    use crate::{
+        operations::Operation,
+        server::{
+            admin,
+            web::context::{respond, RequestContext},
+        },
+    };
+    let ctx = RequestContext::current()?;
+    let authz = ctx.authorize(Operation::SetRole).map_err(respond)?;
+    admin::set_role(&ctx.state, &authz, id, role)
+        .await
+        .map_err(respond)
 }
 
 /// Disables (ending their sessions) or re-enables a user.
 #[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "admin_set_disabled")]
 pub async fn admin_set_disabled(id: Uuid, disabled: bool) -> Result<AdminUser, AuthError> {
-    use crate::{policy::Permission, server::*};
-    let state = app_state()?;
-    let authn = request_authn();
-    let me = authn.require(Permission::ManageUsers).map_err(respond)?;
-    admin::set_disabled(&state, me, id, disabled)
+    use crate::{
+        operations::Operation,
+        server::{
+            admin,
+            web::context::{respond, RequestContext},
+        },
+    };
+    let ctx = RequestContext::current()?;
+    let authz = ctx.authorize(Operation::SetDisabled).map_err(respond)?;
+    admin::set_disabled(&ctx.state, &authz, id, disabled)
         .await
         .map_err(respond)
 }
@@ -45,11 +61,18 @@ pub async fn admin_set_disabled(id: Uuid, disabled: bool) -> Result<AdminUser, A
 /// Signs a user out everywhere; returns how many sessions ended.
 #[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "admin_revoke_sessions")]
 pub async fn admin_revoke_sessions(id: Uuid) -> Result<u64, AuthError> {
-    use crate::{policy::Permission, server::*};
-    let state = app_state()?;
-    let authn = request_authn();
-    let me = authn.require(Permission::ManageUsers).map_err(respond)?;
-    admin::revoke_sessions(&state, me, id)
+    use crate::{
+        operations::Operation,
+        server::{
+            admin,
+            web::context::{respond, RequestContext},
+        },
+    };
+    let ctx = RequestContext::current()?;
+    let authz = ctx
+        .authorize(Operation::RevokeUserSessions)
+        .map_err(respond)?;
+    admin::revoke_sessions(&ctx.state, &authz, id)
         .await
         .map_err(respond)
 }

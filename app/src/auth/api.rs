@@ -1,4 +1,7 @@
-//! Server functions: thin adapters from Leptos to the services in `crate::server`.
+//! Server functions: thin adapters from Leptos to the flows and services in
+//! `crate::server`. Each reads the request context, names its operation (the
+//! policy decides), calls one function and maps the result. Forms posted
+//! without JavaScript get a redirect instead of JSON (see [`finish`]).
 
 use leptos::prelude::*;
 
@@ -8,13 +11,10 @@ use crate::error::AuthError;
 /// Creates an account with the default role.
 #[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "register")]
 pub async fn register(username: String, password: String) -> Result<User, AuthError> {
-    use crate::server::*;
-    let state = app_state()?;
-    let user = users::register_user(&state, &username, password.into(), &request_device())
-        .await
-        .map_err(|err| plain_form_failed(err, "/register", ""))?;
-    redirect_plain_form("/login?registered=1");
-    Ok(user)
+    use crate::server::{authentication::users, web::context::RequestContext};
+    let ctx = RequestContext::current()?;
+    let result = users::register_user(&ctx.state, &username, password.into(), &ctx.device).await;
+    finish(&ctx, result, "/login?registered=1", "/register", "")
 }
 
 /// Signs in: sets the token cookies and says where to go next.
@@ -26,47 +26,33 @@ pub async fn login(
 ) -> Result<LoginOutcome, AuthError> {
     use crate::{
         policy::{encode_query_value, safe_next},
-        server::*,
+        server::web::{context::RequestContext, flows},
     };
-    let state = app_state()?;
+    let ctx = RequestContext::current()?;
     let next = safe_next(next.as_deref());
-    let issued = sessions::sign_in(&state, &username, password.into(), request_device())
-        .await
-        .map_err(|err| {
-            plain_form_failed(
-                err,
-                "/login",
-                &format!("&next={}", encode_query_value(&next)),
-            )
-        })?;
-    set_response_cookies(cookies::set(&state.config, &issued));
-    redirect_plain_form(&next);
-    Ok(LoginOutcome {
-        signed_in: SignedIn {
-            user: issued.user,
-            access_expires_at: issued.access_expires_at,
-        },
-        next,
-    })
+    let outcome = flows::sign_in(&ctx, &username, password.into()).await;
+    let result = with_headers(outcome).map(|issued| LoginOutcome {
+        signed_in: SignedIn::from(&issued),
+        next: next.clone(),
+    });
+    let back = format!("&next={}", encode_query_value(&next));
+    finish(&ctx, result, &next, "/login", &back)
 }
 
-/// Signs out this session, the others, or all of them; clears the cookies.
+/// Signs out this session, the others, or all of them; clears the cookies
+/// (unless only the others end) even when the session had already ended.
 #[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "logout")]
 pub async fn logout(scope: LogoutScope) -> Result<(), AuthError> {
-    use crate::server::*;
-    let state = app_state()?;
-    let authn = request_authn();
-    if scope != LogoutScope::Others {
-        set_response_cookies(cookies::clear(&state.config));
+    use crate::server::web::{context::RequestContext, flows};
+    let ctx = RequestContext::current()?;
+    let result = with_headers(flows::sign_out(&ctx, scope).await).map(|_| ());
+    let result = result.map_err(crate::server::web::context::respond);
+    // Without JavaScript a sign-out always lands on the sign-in page: a
+    // session that had already ended is signed out all the same.
+    if ctx.wants_html {
+        leptos_axum::redirect("/login");
     }
-    // Signing out with an expired or revoked token still clears the cookies.
-    if let Ok(me) = authn.principal() {
-        sessions::logout(&state, me.user_id, me.session_id, scope)
-            .await
-            .map_err(respond)?;
-    }
-    redirect_plain_form("/login");
-    Ok(())
+    result
 }
 
 /// Changes the caller's password; with `sign_out_others` set (a checkbox:
@@ -77,77 +63,51 @@ pub async fn change_password(
     new_password: String,
     sign_out_others: Option<String>,
 ) -> Result<PasswordChanged, AuthError> {
-    use crate::{policy::Permission, server::*};
-    let state = app_state()?;
-    let authn = request_authn();
-    let me = authn
-        .require(Permission::ManageOwnAccount)
-        .map_err(|err| plain_form_failed(err, "/account", ""))?;
-    let changed = account::change_password(
-        &state,
-        me.user_id,
-        me.session_id,
+    use crate::server::web::{context::RequestContext, flows};
+    let ctx = RequestContext::current()?;
+    let outcome = flows::change_password(
+        &ctx,
         current_password.into(),
         new_password.into(),
         sign_out_others.is_some(),
-        &request_device(),
     )
-    .await
-    .map_err(|err| plain_form_failed(err, "/account", ""))?;
-    redirect_plain_form(&format!(
-        "/account?changed=1&signed_out={}",
-        changed.signed_out_others
-    ));
-    Ok(changed)
+    .await;
+    let result = with_headers(outcome);
+    let done = result.as_ref().map_or(0, |c| c.signed_out_others);
+    let to = format!("/account?changed=1&signed_out={done}");
+    finish(&ctx, result, &to, "/account", "")
 }
 
 /// The signed-in user, or `None` for an anonymous visitor.
 #[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<SignedIn>, AuthError> {
-    use crate::server::*;
-    Ok(request_authn().principal().ok().map(|p| SignedIn {
-        user: User {
-            id: p.user_id,
-            username: p.username.clone(),
-            role: p.role,
-        },
-        access_expires_at: p.expires_at,
-    }))
+    use crate::server::web::context::RequestContext;
+    let ctx = RequestContext::current()?;
+    Ok(ctx.principal().ok().map(SignedIn::from))
 }
 
 /// Rotates the refresh cookie and issues a new access token.
 #[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "refresh")]
 pub async fn refresh_session() -> Result<SignedIn, AuthError> {
-    use crate::server::*;
-    let state = app_state()?;
-    let parts = use_context::<http::request::Parts>().ok_or(AuthError::Internal)?;
-    let token = cookies::read(&parts.headers, cookies::names(&state.config).1)
-        .ok_or_else(|| respond(AuthError::TokenMissing))?;
-    match sessions::refresh(&state, token, request_device()).await {
-        Ok(issued) => {
-            set_response_cookies(cookies::set(&state.config, &issued));
-            Ok(SignedIn {
-                user: issued.user,
-                access_expires_at: issued.access_expires_at,
-            })
-        }
-        Err(err) => {
-            if err.needs_sign_in() {
-                set_response_cookies(cookies::clear(&state.config));
-            }
-            Err(respond(err))
-        }
-    }
+    use crate::server::web::{context::RequestContext, flows};
+    let ctx = RequestContext::current()?;
+    let result = with_headers(flows::refresh(&ctx).await).map(|issued| SignedIn::from(&issued));
+    result.map_err(crate::server::web::context::respond)
 }
 
 /// The caller's signed-in devices.
 #[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "list_sessions")]
 pub async fn list_sessions() -> Result<Vec<super::SessionInfo>, AuthError> {
-    use crate::server::*;
-    let state = app_state()?;
-    let authn = request_authn();
-    let me = authn.principal().map_err(respond)?;
-    sessions::describe(&state, me.user_id, me.session_id)
+    use crate::{
+        operations::Operation,
+        server::{
+            sessions,
+            web::context::{respond, RequestContext},
+        },
+    };
+    let ctx = RequestContext::current()?;
+    let authz = ctx.authorize(Operation::ListSessions).map_err(respond)?;
+    sessions::describe(&ctx.state, &authz)
         .await
         .map_err(respond)
 }
@@ -155,39 +115,45 @@ pub async fn list_sessions() -> Result<Vec<super::SessionInfo>, AuthError> {
 /// Signs one of the caller's devices out.
 #[server(client = crate::auth::transport::AppClient, prefix = "/api/fn", endpoint = "revoke_session")]
 pub async fn revoke_session(id: uuid::Uuid) -> Result<(), AuthError> {
-    use crate::server::*;
-    let state = app_state()?;
-    let authn = request_authn();
-    let me = authn.principal().map_err(respond)?;
-    sessions::revoke_own(&state, me.user_id, id)
+    use crate::{
+        operations::Operation,
+        server::{
+            sessions,
+            web::context::{respond, RequestContext},
+        },
+    };
+    let ctx = RequestContext::current()?;
+    let authz = ctx.authorize(Operation::RevokeSession).map_err(respond)?;
+    sessions::revoke_own(&ctx.state, &authz, id)
         .await
         .map_err(respond)
 }
 
-/// True for a form posted without JavaScript: the browser wants a page back.
-/// (The WASM app calls server functions with `fetch` and navigates itself.)
+/// Puts a flow's cookies (and other headers) on the response.
 #[cfg(feature = "ssr")]
-fn is_plain_form() -> bool {
-    use_context::<http::request::Parts>()
-        .is_some_and(|parts| crate::server::middleware::wants_html(&parts.headers))
+fn with_headers<T>(outcome: crate::server::web::flows::Outcome<T>) -> Result<T, AuthError> {
+    crate::server::web::context::set_response_headers(outcome.headers);
+    outcome.result
 }
 
-/// Sends a plain form post that succeeded on to `to`.
-#[cfg(feature = "ssr")]
-fn redirect_plain_form(to: &str) {
-    if is_plain_form() {
-        leptos_axum::redirect(to);
-    }
-}
-
-/// Answers a failed server function: its status for `fetch`, or for a plain
-/// form post a redirect back to `page` naming the error in the query
+/// Answers a server function: for `fetch`, the value or the error with its
+/// status; for a form posted without JavaScript, a redirect to `done` on
+/// success, or back to `page` naming the error in the query
 /// (`?error=<code>&field=…`, then `extra`), which the page renders.
 #[cfg(feature = "ssr")]
-fn plain_form_failed(err: AuthError, page: &str, extra: &str) -> AuthError {
-    let err = crate::server::respond(err);
-    if is_plain_form() {
-        leptos_axum::redirect(&format!("{page}?{}{extra}", err.to_query()));
+fn finish<T>(
+    ctx: &crate::server::web::context::RequestContext,
+    result: Result<T, AuthError>,
+    done: &str,
+    page: &str,
+    extra: &str,
+) -> Result<T, AuthError> {
+    let result = result.map_err(crate::server::web::context::respond);
+    if ctx.wants_html {
+        match &result {
+            Ok(_) => leptos_axum::redirect(done),
+            Err(err) => leptos_axum::redirect(&format!("{page}?{}{extra}", err.to_query())),
+        }
     }
-    err
+    result
 }

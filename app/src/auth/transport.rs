@@ -18,8 +18,7 @@ use leptos::server_fn::{
     Bytes,
 };
 
-/// The header every server-function call carries (value `1`).
-pub const CSRF_HEADER: &str = "x-portcullis-csrf";
+pub use portcullis_core::transport::CSRF_HEADER;
 
 /// `BrowserClient` with [`CSRF_HEADER`] set on every request. Name it on every
 /// server function: `#[server(client = AppClient, …)]`.

@@ -1,0 +1,112 @@
+//! A signed-in user's own account: changing the password.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{
+    auth::{LogoutScope, PasswordChanged},
+    error::{AuthError, Field},
+    operations::Operation,
+    server::{
+        authentication::{authorized::Authorized, users},
+        entity::user,
+        platform::{limits::Bucket, state::AppState},
+        sessions::{ending::end_own, Device},
+    },
+};
+
+/// What the caller asks for.
+pub struct PasswordChange {
+    pub current: SecretString,
+    pub new: SecretString,
+    /// End every other session of the user; this one stays.
+    pub sign_out_others: bool,
+}
+
+/// Changes the caller's password.
+///
+/// The current password is checked like a sign-in: the same per-IP limit and
+/// the same growing delay after failures, so a stolen session cannot be used
+/// to guess it. The write is a compare-and-swap on the old hash, so two
+/// concurrent changes cannot both succeed from the same current password.
+///
+/// # Errors
+/// [`AuthError::Validation`] on [`Field::CurrentPassword`] for a wrong current
+/// password, on [`Field::NewPassword`] for a weak or unchanged new one;
+/// [`AuthError::RateLimited`]; [`AuthError::SessionRevoked`] if the account is
+/// gone or disabled; [`AuthError::Internal`].
+#[tracing::instrument(skip_all)]
+pub async fn change_password(
+    state: &AppState,
+    authz: &Authorized,
+    change: PasswordChange,
+    device: &Device,
+) -> Result<PasswordChanged, AuthError> {
+    let me = authz.expect(Operation::ChangePassword)?.own()?;
+    let account = verify_current(state, me.user_id, &change.current, device).await?;
+    check_new(&account, &change)?;
+    let hash = state.hasher.hash(change.new).await?;
+    if !users::replace_hash(&state.db, me.user_id, &account.password_hash, hash).await? {
+        // Another change won the race with the same current password.
+        return Err(AuthError::invalid(
+            Field::CurrentPassword,
+            "Your password was changed elsewhere just now. Use the new one.",
+        ));
+    }
+    let signed_out_others = if change.sign_out_others {
+        end_own(state, me.user_id, me.session_id, LogoutScope::Others).await?
+    } else {
+        0
+    };
+    tracing::info!(user_id = %me.user_id, signed_out_others, "password changed");
+    Ok(PasswordChanged { signed_out_others })
+}
+
+/// The caller's account, once their current password is proven, within the
+/// sign-in limits.
+async fn verify_current(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    current: &SecretString,
+    device: &Device,
+) -> Result<user::Model, AuthError> {
+    let ip = device.ip_addr();
+    state.limiter.hit(Bucket::SignIn, ip)?;
+    let account = users::find(&state.db, user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or(AuthError::SessionRevoked)?;
+    state.limiter.check_account(&account.username_key, ip)?;
+    let verified = state
+        .hasher
+        .verify(current.clone(), Some(account.password_hash.clone()))
+        .await?;
+    state
+        .limiter
+        .record_sign_in(&account.username_key, ip, verified);
+    if !verified {
+        tracing::info!(%user_id, "password change refused: wrong current password");
+        return Err(AuthError::invalid(
+            Field::CurrentPassword,
+            "Your current password is not correct.",
+        ));
+    }
+    Ok(account)
+}
+
+/// The new password must differ from the current one and pass the policy.
+fn check_new(account: &user::Model, change: &PasswordChange) -> Result<(), AuthError> {
+    if change.new.expose_secret() == change.current.expose_secret() {
+        return Err(AuthError::invalid(
+            Field::NewPassword,
+            "The new password must differ from the current one.",
+        ));
+    }
+    users::check_password(change.new.expose_secret(), &[&account.username]).map_err(|err| match err
+    {
+        AuthError::Validation { message, .. } => AuthError::Validation {
+            field: Field::NewPassword,
+            message,
+        },
+        other => other,
+    })
+}

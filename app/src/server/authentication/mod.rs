@@ -1,0 +1,11 @@
+//! Who the caller is: accounts and their passwords (argon2id on a bounded
+//! pool), the signing keys and access tokens, and the in-memory record of
+//! role changes that live tokens must follow.
+
+pub mod account;
+pub mod authorized;
+pub mod keys;
+pub mod password;
+pub mod standing;
+pub mod tokens;
+pub mod users;

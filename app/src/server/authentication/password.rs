@@ -1,0 +1,384 @@
+//! Password hashing with argon2id, always off the async runtime, on a bounded
+//! pool: at most `hash_concurrency` hashes run at once and at most `hash_queue`
+//! wait, so a sign-in flood queues (then gets 503) instead of starving the rest.
+//!
+//! The hashes run on a fixed set of `hash_concurrency` threads of our own, not
+//! on tokio's blocking pool, and each thread allocates its argon2 memory once
+//! and reuses it for every hash. Letting argon2 allocate per hash (its default)
+//! leaves the freed blocks with the allocator, per thread: spread over tokio's
+//! blocking threads that grew the process to 540 MiB in the benchmark, and even
+//! on two threads glibc's growing mmap threshold kept 236 MiB. Reused memory
+//! bounds it to `hash_concurrency` × `m_cost`, allocated once.
+
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    mpsc, Arc, Mutex,
+};
+
+use argon2::{
+    password_hash::{Output, ParamsString, PasswordHash, SaltString},
+    Algorithm, Argon2, Block, Params, Version,
+};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+
+use crate::error::AuthError;
+use crate::server::platform::config::Argon2Params;
+
+/// Hashes and verifies passwords.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    argon: Argon2<'static>,
+    workers: mpsc::Sender<Job>,
+    slots: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    /// Hashes running plus hashes waiting, beyond which callers get 503.
+    capacity: usize,
+    /// A real hash of a random password, verified against when the user does not
+    /// exist so that "no such user" costs the same time as "wrong password".
+    dummy_hash: Arc<str>,
+}
+
+impl PasswordHasher {
+    /// Builds the hasher and its dummy hash.
+    ///
+    /// # Errors
+    /// Fails when the argon2 parameters are out of range.
+    pub fn new(
+        params: Argon2Params,
+        concurrency: usize,
+        max_waiting: usize,
+    ) -> Result<Self, String> {
+        let params = Params::new(params.m_cost_kib, params.t_cost, params.p_cost, None)
+            .map_err(|e| format!("invalid argon2 parameters: {e}"))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let dummy_hash = hash_with(&argon, &random_password(), &mut Memory::default())
+            .map_err(|()| "argon2 failed".to_owned())?;
+        Ok(Self {
+            argon,
+            workers: spawn_workers(concurrency)?,
+            slots: Arc::new(Semaphore::new(concurrency)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            capacity: concurrency + max_waiting,
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+
+    /// Hashes a new password into a PHC string.
+    ///
+    /// # Errors
+    /// [`AuthError::Busy`] when too many hashes are queued; [`AuthError::Internal`] if argon2 fails.
+    pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
+        let argon = self.argon.clone();
+        self.run(move |memory| {
+            hash_with(&argon, password.expose_secret(), memory).map_err(|()| AuthError::Internal)
+        })
+        .await?
+    }
+
+    /// Verifies `password` against `stored`, or against the dummy hash when `stored` is `None`
+    /// (unknown user); in that case the answer is always `false`.
+    ///
+    /// # Errors
+    /// [`AuthError::Busy`] when too many hashes are queued.
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<bool, AuthError> {
+        let known = stored.is_some();
+        let phc = stored.unwrap_or_else(|| self.dummy_hash.to_string());
+        let ok = self
+            .run(move |memory| verify_with(&phc, password.expose_secret(), memory))
+            .await?;
+        Ok(known && ok)
+    }
+
+    /// True when `stored` was made with other parameters than today's (or is
+    /// unreadable), so the next successful sign-in should hash it afresh.
+    #[must_use]
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        PasswordHash::new(stored).map_or(true, |parsed| {
+            parsed.algorithm != Algorithm::Argon2id.ident()
+                || Params::try_from(&parsed).map_or(true, |p| {
+                    let now = self.argon.params();
+                    (p.m_cost(), p.t_cost(), p.p_cost())
+                        != (now.m_cost(), now.t_cost(), now.p_cost())
+                })
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Memory) -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let queued = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _guard = WaitingGuard(&self.waiting);
+        if queued >= self.capacity {
+            return Err(AuthError::Busy);
+        }
+        let permit = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AuthError::Internal)?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.workers
+            .send(Box::new(move |memory: &mut Memory| {
+                let _ = tx.send(work(memory));
+            }))
+            .map_err(|_| AuthError::Internal)?;
+        let out = rx.await.map_err(|_| AuthError::Internal);
+        drop(permit);
+        out
+    }
+}
+
+type Job = Box<dyn FnOnce(&mut Memory) + Send>;
+
+/// A hashing thread's argon2 memory: allocated by its first hash, then reused.
+#[derive(Default)]
+struct Memory(Vec<Block>);
+
+impl Memory {
+    fn blocks(&mut self, count: usize) -> &mut [Block] {
+        if self.0.len() != count {
+            // Sized for today's parameters; a hash made with bigger ones (before
+            // a change, until its user signs in again) borrows the size once.
+            self.0 = vec![Block::default(); count];
+        }
+        &mut self.0[..count]
+    }
+}
+
+/// Starts `count` hashing threads that take jobs from one queue.
+fn spawn_workers(count: usize) -> Result<mpsc::Sender<Job>, String> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..count.max(1) {
+        let rx = Arc::clone(&rx);
+        std::thread::Builder::new()
+            .name(format!("argon2-{i}"))
+            .spawn(move || {
+                let mut memory = Memory::default();
+                loop {
+                    let job = match rx.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(&mut memory),
+                        // Every sender is gone: the hasher was dropped.
+                        Err(_) => return,
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start a hashing thread: {e}"))?;
+    }
+    Ok(tx)
+}
+
+struct WaitingGuard<'a>(&'a AtomicUsize);
+
+impl Drop for WaitingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Hashes `password` with a fresh salt into a PHC string, in `memory`.
+fn hash_with(argon: &Argon2<'_>, password: &str, memory: &mut Memory) -> Result<String, ()> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|_| ())?;
+    let salt_b64 = SaltString::encode_b64(&salt).map_err(|_| ())?;
+    let params = argon.params();
+    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+        argon
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                &salt,
+                out,
+                memory.blocks(params.block_count()),
+            )
+            .map_err(|_| argon2::password_hash::Error::Crypto)
+    })
+    .map_err(|_| ())?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|_| ())?,
+        salt: Some(salt_b64.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
+}
+
+/// Checks `password` against a stored PHC string (with the parameters it was
+/// made with, which may be older than today's), in `memory`. The final
+/// comparison is constant-time (`Output`'s equality).
+fn verify_with(phc: &str, password: &str, memory: &mut Memory) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+        parsed.salt,
+        parsed.hash,
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::V0x13,
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let argon = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.len()];
+    argon
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, memory.blocks(blocks))
+        .is_ok()
+        && Output::new(&out).is_ok_and(|computed| computed == expected)
+}
+
+fn random_password() -> String {
+    let mut bytes = [0u8; 24];
+    // If the OS RNG fails the dummy still works: its only job is to cost the same time.
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::new(
+            Argon2Params {
+                m_cost_kib: 256,
+                t_cost: 1,
+                p_cost: 1,
+            },
+            2,
+            8,
+        )
+        .expect("params")
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_and_nothing_else() {
+        let h = cheap();
+        let phc = h
+            .hash(SecretString::from("correct horse"))
+            .await
+            .expect("hash");
+        assert!(phc.starts_with("$argon2id$v=19$m=256,t=1,p=1$"), "{phc}");
+        assert!(h
+            .verify(SecretString::from("correct horse"), Some(phc.clone()))
+            .await
+            .expect("verify"));
+        assert!(!h
+            .verify(SecretString::from("wrong horse"), Some(phc))
+            .await
+            .expect("verify"));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies_even_with_the_dummy_password() {
+        let h = cheap();
+        assert!(!h
+            .verify(SecretString::from("anything"), None)
+            .await
+            .expect("verify"));
+    }
+
+    #[test]
+    fn hashes_are_standard_phc_strings_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let argon = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(256, 1, 1, None).expect("params"),
+        );
+        let mut memory = Memory::default();
+        // Ours verifies with the argon2 crate's own verifier...
+        let ours = hash_with(&argon, "correct horse", &mut memory).expect("hash");
+        let parsed = PasswordHash::new(&ours).expect("PHC");
+        assert!(argon.verify_password(b"correct horse", &parsed).is_ok());
+        assert!(argon.verify_password(b"correct horsf", &parsed).is_err());
+        // ...and a hash the crate made (as stored before) verifies with ours,
+        // even with other parameters than today's.
+        let salt = SaltString::encode_b64(b"sixteen byte slt").expect("salt");
+        let older = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(512, 2, 1, None).expect("params"),
+        );
+        let theirs = older
+            .hash_password(b"battery staple", &salt)
+            .expect("hash")
+            .to_string();
+        assert!(verify_with(&theirs, "battery staple", &mut memory));
+        assert!(!verify_with(&theirs, "battery stapl", &mut memory));
+        assert!(!verify_with(
+            "not a phc string",
+            "battery staple",
+            &mut memory
+        ));
+    }
+
+    #[tokio::test]
+    async fn hashes_made_with_other_parameters_need_a_rehash() {
+        let h = cheap();
+        let today = h
+            .hash("correct horse".to_owned().into())
+            .await
+            .expect("hash");
+        assert!(!h.needs_rehash(&today));
+        let older = PasswordHasher::new(
+            Argon2Params {
+                m_cost_kib: 512,
+                t_cost: 2,
+                p_cost: 1,
+            },
+            1,
+            1,
+        )
+        .expect("params");
+        let old = older
+            .hash("correct horse".to_owned().into())
+            .await
+            .expect("hash");
+        assert!(h.needs_rehash(&old));
+        assert!(h.needs_rehash("garbage"));
+        assert!(h
+            .verify("correct horse".to_owned().into(), Some(old))
+            .await
+            .expect("verify"));
+    }
+
+    #[test]
+    fn the_default_parameters_are_owasps_argon2id() {
+        let h = PasswordHasher::new(
+            Argon2Params {
+                m_cost_kib: 9_216,
+                t_cost: 4,
+                p_cost: 1,
+            },
+            1,
+            1,
+        )
+        .expect("params");
+        assert!(
+            h.dummy_hash.starts_with("$argon2id$v=19$m=9216,t=4,p=1$"),
+            "{}",
+            h.dummy_hash
+        );
+    }
+}

@@ -1,0 +1,312 @@
+//! Configuration, read once at start-up from the environment (and `.env` in
+//! development). Every knob is documented in the README's configuration table.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use secrecy::SecretString;
+
+use super::duration::parse_duration;
+
+/// Whether the server runs for development or production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// Argon2id cost parameters. The default, m=9216 KiB, t=4, p=1, is one of
+/// OWASP's equivalent argon2id settings (as strong as m=19456 KiB, t=2, trading
+/// memory for passes): 9 MiB per concurrent hash keeps the server small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    pub m_cost_kib: u32,
+    pub t_cost: u32,
+    pub p_cost: u32,
+}
+
+/// Where the token signing key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A PKCS#8 PEM Ed25519 private key given inline (`JWT_PRIVATE_KEY`).
+    Pem(SecretString),
+    /// A PKCS#8 PEM file (`JWT_PRIVATE_KEY_FILE`).
+    File(PathBuf),
+    /// Development only: generated on first start and kept in this file.
+    Generated(PathBuf),
+}
+
+/// The whole server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub data_dir: PathBuf,
+    pub database_url: SecretString,
+    pub site_addr: SocketAddr,
+    /// The origin browsers use to reach us, e.g. `https://auth.example.com`.
+    pub public_url: String,
+    /// Whether cookies carry `Secure` (and the `__Host-`/`__Secure-` prefixes).
+    pub secure_cookies: bool,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub session_max_lifetime: Duration,
+    pub refresh_reuse_interval: Duration,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub jwt_leeway: Duration,
+    pub key_source: KeySource,
+    /// Retired keys that still verify during a rotation (`JWT_PREVIOUS_KEY_FILES`, comma-separated).
+    pub previous_key_files: Vec<PathBuf>,
+    pub argon2: Argon2Params,
+    /// How many password hashes may run at once (defaults to the number of cores).
+    pub hash_concurrency: usize,
+    /// How many sign-ins may wait for a hashing slot before we answer 503.
+    pub hash_queue: usize,
+    /// How often to pick up revocations and role changes made by other instances
+    /// (`SYNC_INTERVAL`).
+    pub sync_interval: Duration,
+    /// Abuse limits (`RATE_LIMIT`, `*_RATE_LIMIT`).
+    pub limits: crate::server::platform::limits::Limits,
+}
+
+/// A configuration value that could not be used; the message says which and why.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// Loads `.env` into the process environment, if there is one.
+///
+/// # Errors
+/// A malformed `.env` (a missing one is normal).
+pub fn load_dotenv() -> Result<(), ConfigError> {
+    match dotenvy::dotenv() {
+        Err(err) if !err.not_found() => Err(ConfigError(format!(".env: {err}"))),
+        _ => Ok(()),
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment (after loading `.env` if present).
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming the variable that is missing or malformed.
+    pub fn from_env(site_addr: SocketAddr) -> Result<Self, ConfigError> {
+        load_dotenv()?;
+        Self::from_lookup(site_addr, |key| std::env::var(key).ok())
+    }
+
+    /// Builds the configuration from any key lookup (the environment, or a map in tests).
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming the variable that is missing or malformed.
+    pub fn from_lookup(
+        site_addr: SocketAddr,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let mode = match get("PORTCULLIS_ENV").as_deref() {
+            None | Some("development") => Mode::Development,
+            Some("production") => Mode::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "PORTCULLIS_ENV must be `development` or `production`, not `{other}`"
+                )))
+            }
+        };
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("portcullis.db").display()
+            )
+        });
+        let public_url = get("PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{site_addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let https = public_url.starts_with("https://");
+        if !https && !public_url.starts_with("http://") {
+            return Err(ConfigError(format!(
+                "PUBLIC_URL must be an http(s) origin, not `{public_url}`"
+            )));
+        }
+        let key_source = match (get("JWT_PRIVATE_KEY"), get("JWT_PRIVATE_KEY_FILE")) {
+            (Some(pem), _) => KeySource::Pem(SecretString::from(pem)),
+            (None, Some(path)) => KeySource::File(path.into()),
+            (None, None) if mode == Mode::Development => {
+                KeySource::Generated(data_dir.join("jwt-ed25519.pem"))
+            }
+            (None, None) => return Err(ConfigError(
+                "production mode needs a signing key: set JWT_PRIVATE_KEY_FILE or JWT_PRIVATE_KEY"
+                    .into(),
+            )),
+        };
+        if mode == Mode::Production && !https && !is_loopback_url(&public_url) {
+            return Err(ConfigError(format!(
+                "production mode needs an https PUBLIC_URL (got `{public_url}`)"
+            )));
+        }
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let duration = |key: &str, default: &str| -> Result<Duration, ConfigError> {
+            let raw = get(key).unwrap_or_else(|| default.to_owned());
+            parse_duration(&raw).ok_or_else(|| {
+                ConfigError(format!(
+                    "{key} must be a duration like `15m`, `5s` or `14d`, not `{raw}`"
+                ))
+            })
+        };
+        let number = |key: &str, default: u32| -> Result<u32, ConfigError> {
+            get(key).map_or(Ok(default), |raw| {
+                raw.parse()
+                    .map_err(|_| ConfigError(format!("{key} must be a whole number, not `{raw}`")))
+            })
+        };
+        let limits = {
+            use crate::server::platform::limits::{Limits, Rate};
+            let defaults = Limits::default();
+            let rate = |key: &str, default: Rate| -> Result<Rate, ConfigError> {
+                get(key).map_or(Ok(default), |raw| {
+                    Rate::parse(&raw).ok_or_else(|| {
+                        ConfigError(format!("{key} must look like `30/5m`, not `{raw}`"))
+                    })
+                })
+            };
+            Limits {
+                enabled: match get("RATE_LIMIT").as_deref() {
+                    None | Some("on") => true,
+                    Some("off") => false,
+                    Some(other) => {
+                        return Err(ConfigError(format!(
+                            "RATE_LIMIT must be `on` or `off`, not `{other}`"
+                        )))
+                    }
+                },
+                sign_in: rate("SIGN_IN_RATE_LIMIT", defaults.sign_in)?,
+                register: rate("REGISTER_RATE_LIMIT", defaults.register)?,
+                refresh: rate("REFRESH_RATE_LIMIT", defaults.refresh)?,
+                token: rate("TOKEN_RATE_LIMIT", defaults.token)?,
+                ..defaults
+            }
+        };
+        let config = Self {
+            mode,
+            database_url: SecretString::from(database_url),
+            site_addr,
+            secure_cookies: https,
+            access_ttl: duration("ACCESS_TOKEN_TTL", "15m")?,
+            refresh_ttl: duration("REFRESH_TOKEN_TTL", "14d")?,
+            session_max_lifetime: duration("SESSION_MAX_LIFETIME", "30d")?,
+            refresh_reuse_interval: duration("REFRESH_REUSE_INTERVAL", "10s")?,
+            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| public_url.clone()),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "portcullis".into()),
+            jwt_leeway: duration("JWT_LEEWAY", "5s")?,
+            key_source,
+            previous_key_files: get("JWT_PREVIOUS_KEY_FILES")
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(PathBuf::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            argon2: Argon2Params {
+                m_cost_kib: number("ARGON2_M_COST", 9_216)?,
+                t_cost: number("ARGON2_T_COST", 4)?,
+                p_cost: number("ARGON2_P_COST", 1)?,
+            },
+            hash_concurrency: number("HASH_CONCURRENCY", u32::try_from(cores).unwrap_or(2))?
+                as usize,
+            hash_queue: number("HASH_QUEUE", 64)? as usize,
+            sync_interval: duration("SYNC_INTERVAL", "500ms")?,
+            limits,
+            public_url,
+            data_dir,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.sync_interval.is_zero() {
+            return Err(ConfigError("SYNC_INTERVAL must be longer than zero".into()));
+        }
+        if self.access_ttl.is_zero() || self.refresh_ttl.is_zero() {
+            return Err(ConfigError(
+                "token lifetimes must be longer than zero".into(),
+            ));
+        }
+        if self.jwt_leeway > Duration::from_secs(30) {
+            return Err(ConfigError("JWT_LEEWAY may be at most 30s".into()));
+        }
+        if self.hash_concurrency == 0 {
+            return Err(ConfigError("HASH_CONCURRENCY must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    let host = url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn addr() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 3000))
+    }
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(addr(), |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn development_defaults_need_no_variables() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.mode, Mode::Development);
+        assert_eq!(c.access_ttl, Duration::from_secs(900));
+        assert_eq!(c.refresh_ttl, Duration::from_secs(14 * 86_400));
+        assert!(!c.secure_cookies);
+        assert!(matches!(c.key_source, KeySource::Generated(_)));
+        assert_eq!(
+            c.argon2,
+            Argon2Params {
+                m_cost_kib: 9_216,
+                t_cost: 4,
+                p_cost: 1
+            }
+        );
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_key() {
+        let err = config(&[
+            ("PORTCULLIS_ENV", "production"),
+            ("PUBLIC_URL", "https://a.example"),
+        ])
+        .expect_err("no key");
+        assert!(err.to_string().contains("JWT_PRIVATE_KEY_FILE"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_duration_names_its_variable() {
+        let err = config(&[("ACCESS_TOKEN_TTL", "soon")]).expect_err("bad duration");
+        assert!(err.to_string().contains("ACCESS_TOKEN_TTL"), "{err}");
+    }
+
+    #[test]
+    fn https_public_url_turns_on_secure_cookies() {
+        let c = config(&[("PUBLIC_URL", "https://auth.example/")]).expect("valid");
+        assert!(c.secure_cookies);
+        assert_eq!(c.public_url, "https://auth.example");
+    }
+}

@@ -1,0 +1,140 @@
+//! Database connection and error mapping.
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
+};
+use secrecy::ExposeSecret;
+
+use crate::error::AuthError;
+use crate::server::platform::config::Config;
+
+/// Connects (creating the SQLite file's directory if needed) and applies migrations.
+///
+/// # Errors
+/// A readable message when the database cannot be reached or migrated.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, String> {
+    let url = config.database_url.expose_secret();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 });
+    let db = Database::connect(options)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    if url.starts_with("sqlite:") {
+        use_wal(&db).await?;
+    }
+    migrate(&db)
+        .await
+        .map_err(|e| format!("migrations failed: {e}"))?;
+    Ok(db)
+}
+
+/// Puts the SQLite file in WAL mode, which lets readers proceed during a write
+/// (sqlx already sets a busy timeout and foreign keys on every connection).
+///
+/// The mode is a property of the file. Switching needs the file to itself and
+/// SQLite answers "database is locked" at once rather than waiting, so an
+/// instance starting beside another one that is already migrating the same
+/// file first checks whether the other has switched it, and otherwise retries
+/// for up to 10 s.
+async fn use_wal(db: &DatabaseConnection) -> Result<(), String> {
+    let mut attempts = 0;
+    loop {
+        if journal_mode(db)
+            .await
+            .is_some_and(|m| m.eq_ignore_ascii_case("wal"))
+        {
+            return Ok(());
+        }
+        match db.execute_unprepared("PRAGMA journal_mode=WAL").await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempts < 100 && e.to_string().contains("locked") => {
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(format!("cannot switch SQLite to WAL: {e}")),
+        }
+    }
+}
+
+/// The SQLite file's journal mode (`delete`, `wal`, …), if it can be read.
+async fn journal_mode(db: &DatabaseConnection) -> Option<String> {
+    db.query_one(sea_orm::Statement::from_string(
+        DbBackend::Sqlite,
+        "PRAGMA journal_mode",
+    ))
+    .await
+    .ok()
+    .flatten()
+    .and_then(|row| row.try_get_by_index::<String>(0).ok())
+}
+
+/// Applies pending migrations inside one transaction that first takes a lock,
+/// so instances starting together migrate one at a time: on PostgreSQL an
+/// advisory lock, on SQLite the database's write lock (taken by a write to a
+/// one-row lock table; the other instance waits out sqlx's busy timeout).
+async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7243110521)")
+            .await?;
+    } else {
+        txn.execute_unprepared(
+            "CREATE TABLE IF NOT EXISTS portcullis_migration_lock (id INTEGER); \
+             DELETE FROM portcullis_migration_lock;",
+        )
+        .await?;
+    }
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// Logs a database failure once, here at the boundary, and hides it behind a generic error.
+#[must_use]
+pub fn db_err(err: DbErr) -> AuthError {
+    tracing::error!(%err, "database error");
+    AuthError::Internal
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Two instances starting on one new SQLite file: while the first holds the
+    /// write lock (migrating), the second's switch to WAL waits instead of failing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn switching_to_wal_waits_for_another_instances_write() {
+        let dir = std::env::temp_dir().join(format!("portcullis-wal-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
+        let first = Database::connect(url.as_str()).await.unwrap();
+        let second = Database::connect(url.as_str()).await.unwrap();
+
+        let txn = first.begin().await.unwrap();
+        txn.execute_unprepared("CREATE TABLE busy (id INTEGER)")
+            .await
+            .unwrap();
+        let switching = tokio::spawn(async move { use_wal(&second).await.map(|()| second) });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(
+            !switching.is_finished(),
+            "the switch cannot happen during the write"
+        );
+        txn.commit().await.unwrap();
+
+        let second = switching
+            .await
+            .unwrap()
+            .expect("the switch succeeds once the write ends");
+        assert_eq!(journal_mode(&second).await.as_deref(), Some("wal"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

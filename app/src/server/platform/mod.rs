@@ -1,0 +1,9 @@
+//! What every feature stands on: configuration, the database, the shared
+//! state, the abuse limits and the hardening headers.
+
+pub mod config;
+pub mod db;
+pub mod duration;
+pub mod limits;
+pub mod security;
+pub mod state;

@@ -1,0 +1,159 @@
+//! How sessions end: sign-out in its three scopes, revocation by the user or
+//! an admin, and the list of a user's live sessions.
+
+use chrono::Utc;
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::{
+    auth::{LogoutScope, SessionInfo},
+    error::AuthError,
+    operations::Operation,
+    server::{
+        authentication::authorized::Authorized,
+        entity::session,
+        platform::{db::db_err, duration::to_chrono, state::AppState},
+    },
+};
+
+/// Ends sessions now; their live access tokens are refused from this moment.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn revoke(state: &AppState, ids: &[Uuid], reason: &str) -> Result<(), AuthError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    state.revoked.insert_all(ids.iter().copied());
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokeReason, Expr::value(reason))
+        .filter(session::Column::Id.is_in(ids.iter().copied()))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(&state.db)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Signs out the caller's session, their other sessions, or all of them.
+/// Returns how many sessions ended.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn logout(
+    state: &AppState,
+    authz: &Authorized,
+    scope: LogoutScope,
+) -> Result<u64, AuthError> {
+    let me = authz.expect(Operation::SignOut)?.own()?;
+    end_own(state, me.user_id, me.session_id, scope).await
+}
+
+/// [`logout`] for a caller already checked (the password change's "sign out my other devices").
+pub(crate) async fn end_own(
+    state: &AppState,
+    user_id: Uuid,
+    session_id: Uuid,
+    scope: LogoutScope,
+) -> Result<u64, AuthError> {
+    let ids = match scope {
+        LogoutScope::Local => vec![session_id],
+        LogoutScope::Others => live_ids(state, user_id)
+            .await?
+            .into_iter()
+            .filter(|id| *id != session_id)
+            .collect(),
+        LogoutScope::Global => {
+            let mut ids = live_ids(state, user_id).await?;
+            ids.push(session_id);
+            ids
+        }
+    };
+    revoke(state, &ids, "logout").await?;
+    tracing::info!(%user_id, %session_id, ?scope, ended = ids.len(), "signed out");
+    Ok(ids.len() as u64)
+}
+
+/// The user's sessions that have not been revoked or expired, newest first.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<session::Model>, AuthError> {
+    let now = Utc::now();
+    let idle_cutoff = now - to_chrono(state.config.refresh_ttl);
+    session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .filter(session::Column::LastUsedAt.gt(idle_cutoff))
+        .order_by_desc(session::Column::LastUsedAt)
+        .all(&state.db)
+        .await
+        .map_err(db_err)
+}
+
+/// The caller's sessions as the UI lists them, the current one marked.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn describe(state: &AppState, authz: &Authorized) -> Result<Vec<SessionInfo>, AuthError> {
+    let me = authz.expect(Operation::ListSessions)?.own()?;
+    let current = me.session_id;
+    Ok(list(state, me.user_id)
+        .await?
+        .into_iter()
+        .map(|s| SessionInfo {
+            id: s.id,
+            created_at: s.created_at.to_rfc3339(),
+            last_used_at: s.last_used_at.to_rfc3339(),
+            user_agent: s.user_agent,
+            ip: s.ip,
+            current: s.id == current,
+        })
+        .collect())
+}
+
+/// Revokes one of the user's own live sessions.
+///
+/// # Errors
+/// [`AuthError::NotFound`] when the session is not one of the user's live sessions.
+pub async fn revoke_own(
+    state: &AppState,
+    authz: &Authorized,
+    session_id: Uuid,
+) -> Result<(), AuthError> {
+    let user_id = authz.expect(Operation::RevokeSession)?.own()?.user_id;
+    if !list(state, user_id)
+        .await?
+        .iter()
+        .any(|s| s.id == session_id)
+    {
+        return Err(AuthError::NotFound);
+    }
+    revoke(state, &[session_id], "revoked_by_user").await?;
+    tracing::info!(%user_id, %session_id, "session revoked by its user");
+    Ok(())
+}
+
+/// Ends every live session of a user. Returns how many ended.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn revoke_all(state: &AppState, user_id: Uuid, reason: &str) -> Result<u64, AuthError> {
+    let ids = live_ids(state, user_id).await?;
+    revoke(state, &ids, reason).await?;
+    Ok(ids.len() as u64)
+}
+
+async fn live_ids(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>, AuthError> {
+    session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .into_tuple()
+        .all(&state.db)
+        .await
+        .map_err(db_err)
+}

@@ -1,0 +1,273 @@
+//! Starting sessions and the refresh rotation: a compare-and-swap on the
+//! session's generation, a grace for concurrent refreshes, reuse detection.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::{
+    ending::revoke,
+    refresh_token::{new_token, seal, token_hash, unseal},
+    Device, Issued,
+};
+use crate::{
+    error::AuthError,
+    server::{
+        authentication::users,
+        entity::{refresh_token, session, user},
+        platform::{db::db_err, duration::to_chrono, limits::Bucket, state::AppState},
+    },
+};
+
+/// Starts a session for a user who just proved who they are.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database or signing failure.
+pub async fn start(
+    state: &AppState,
+    user: &user::Model,
+    device: Device,
+) -> Result<Issued, AuthError> {
+    let now = Utc::now();
+    let token = new_token()?;
+    let session = session::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user.id),
+        generation: Set(0),
+        rotated_at: Set(None),
+        successor_sealed: Set(None),
+        created_at: Set(now),
+        last_used_at: Set(now),
+        expires_at: Set(now + to_chrono(state.config.session_max_lifetime)),
+        user_agent: Set(truncate(&device.user_agent, 200)),
+        ip: Set(truncate(&device.ip, 64)),
+        revoked_at: Set(None),
+        revoke_reason: Set(None),
+    }
+    .insert(&state.db)
+    .await
+    .map_err(db_err)?;
+    store_token(state, &token, session.id, 0, now).await?;
+    tracing::info!(user_id = %user.id, session_id = %session.id, "session started");
+    issue(state, user, &session, token, now)
+}
+
+/// Checks credentials and starts a session, within the abuse limits: a
+/// per-IP rate, and a growing delay after failures for this account from this IP.
+///
+/// # Errors
+/// [`AuthError::RateLimited`], [`AuthError::InvalidCredentials`], [`AuthError::Busy`],
+/// [`AuthError::Internal`].
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: secrecy::SecretString,
+    device: Device,
+) -> Result<Issued, AuthError> {
+    let ip = device.ip_addr();
+    state.limiter.hit(Bucket::SignIn, ip)?;
+    let account = username.trim().to_ascii_lowercase();
+    state.limiter.check_account(&account, ip)?;
+    let result = users::authenticate(&state.db, &state.hasher, username.trim(), password).await;
+    match result {
+        Ok(user) => {
+            state.limiter.record_sign_in(&account, ip, true);
+            start(state, &user, device).await
+        }
+        Err(err) => {
+            if err == AuthError::InvalidCredentials {
+                state.limiter.record_sign_in(&account, ip, false);
+            }
+            Err(err)
+        }
+    }
+}
+
+/// Exchanges a refresh token for a new access token and a new refresh token.
+///
+/// # Errors
+/// [`AuthError::TokenInvalid`] for an unknown token, [`AuthError::SessionRevoked`] /
+/// [`AuthError::SessionExpired`] for a session that has ended, [`AuthError::RefreshReused`]
+/// when a retired token is replayed (the session is then revoked).
+pub async fn refresh(
+    state: &AppState,
+    presented: &str,
+    device: Device,
+) -> Result<Issued, AuthError> {
+    state.limiter.hit(Bucket::Refresh, device.ip_addr())?;
+    if presented.len() > 64 {
+        return Err(AuthError::TokenInvalid);
+    }
+    let now = Utc::now();
+    let row = refresh_token::Entity::find_by_id(token_hash(presented))
+        .one(&state.db)
+        .await
+        .map_err(db_err)?
+        .ok_or(AuthError::TokenInvalid)?;
+    let mut session = load(state, row.session_id).await?;
+    let user = live_user(state, &session, now).await?;
+    if row.generation == session.generation {
+        if let Some(issued) = rotate(state, &user, &session, presented, &device, now).await? {
+            return Ok(issued);
+        }
+        // Another request rotated this token a moment ago: it is now the parent.
+        session = load(state, row.session_id).await?;
+        check_alive(state, &session, now)?;
+    }
+    let in_grace = session.rotated_at.is_some_and(|at| {
+        now.signed_duration_since(at) <= to_chrono(state.config.refresh_reuse_interval)
+    });
+    if row.generation + 1 == session.generation && in_grace {
+        if let Some(successor) = session
+            .successor_sealed
+            .as_deref()
+            .and_then(|s| unseal(s, presented))
+        {
+            return issue(state, &user, &session, successor, now);
+        }
+    }
+    revoke(state, &[session.id], "reuse").await?;
+    tracing::warn!(
+        user_id = %session.user_id,
+        session_id = %session.id,
+        presented_generation = row.generation,
+        current_generation = session.generation,
+        "refresh token reuse detected; session revoked"
+    );
+    Err(AuthError::RefreshReused)
+}
+
+/// Rotates the session's token with a compare-and-swap on its generation.
+/// Returns `None` when another request won the race.
+async fn rotate(
+    state: &AppState,
+    user: &user::Model,
+    session: &session::Model,
+    presented: &str,
+    device: &Device,
+    now: DateTime<Utc>,
+) -> Result<Option<Issued>, AuthError> {
+    let next = new_token()?;
+    let generation = session.generation + 1;
+    // The successor's row goes in first so it is valid the moment anyone can learn it.
+    store_token(state, &next, session.id, generation, now).await?;
+    let swapped = session::Entity::update_many()
+        .col_expr(session::Column::Generation, Expr::value(generation))
+        .col_expr(session::Column::RotatedAt, Expr::value(now))
+        .col_expr(session::Column::LastUsedAt, Expr::value(now))
+        .col_expr(
+            session::Column::SuccessorSealed,
+            Expr::value(seal(&next, presented)),
+        )
+        .col_expr(
+            session::Column::UserAgent,
+            Expr::value(truncate(&device.user_agent, 200)),
+        )
+        .col_expr(session::Column::Ip, Expr::value(truncate(&device.ip, 64)))
+        .filter(session::Column::Id.eq(session.id))
+        .filter(session::Column::Generation.eq(session.generation))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(&state.db)
+        .await
+        .map_err(db_err)?;
+    if swapped.rows_affected != 1 {
+        refresh_token::Entity::delete_by_id(token_hash(&next))
+            .exec(&state.db)
+            .await
+            .map_err(db_err)?;
+        return Ok(None);
+    }
+    let mut rotated = session.clone();
+    rotated.generation = generation;
+    rotated.last_used_at = now;
+    tracing::info!(user_id = %user.id, session_id = %session.id, generation, "session refreshed");
+    issue(state, user, &rotated, next, now).map(Some)
+}
+
+async fn load(state: &AppState, id: Uuid) -> Result<session::Model, AuthError> {
+    session::Entity::find_by_id(id)
+        .one(&state.db)
+        .await
+        .map_err(db_err)?
+        .ok_or(AuthError::TokenInvalid)
+}
+
+/// The session's user, if the session is alive and the user may still sign in.
+async fn live_user(
+    state: &AppState,
+    session: &session::Model,
+    now: DateTime<Utc>,
+) -> Result<user::Model, AuthError> {
+    check_alive(state, session, now)?;
+    match users::find(&state.db, session.user_id).await? {
+        Some(user) if !user.disabled => Ok(user),
+        _ => {
+            revoke(state, &[session.id], "disabled").await?;
+            Err(AuthError::SessionRevoked)
+        }
+    }
+}
+
+fn check_alive(
+    state: &AppState,
+    session: &session::Model,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    if session.revoked_at.is_some() {
+        return Err(AuthError::SessionRevoked);
+    }
+    let idle_deadline = session.last_used_at + to_chrono(state.config.refresh_ttl);
+    if now >= session.expires_at || now >= idle_deadline {
+        return Err(AuthError::SessionExpired);
+    }
+    Ok(())
+}
+
+fn issue(
+    state: &AppState,
+    user: &user::Model,
+    session: &session::Model,
+    refresh_token: String,
+    now: DateTime<Utc>,
+) -> Result<Issued, AuthError> {
+    let view = users::view(user);
+    let (access_token, access_expires_at) = state.tokens.issue(
+        user.id,
+        session.id,
+        &view.username,
+        view.role,
+        now.timestamp(),
+    )?;
+    let idle_deadline = session.last_used_at + to_chrono(state.config.refresh_ttl);
+    Ok(Issued {
+        user: view,
+        session_id: session.id,
+        access_token,
+        access_expires_at,
+        refresh_token,
+        refresh_expires_at: idle_deadline.min(session.expires_at).timestamp(),
+    })
+}
+
+async fn store_token(
+    state: &AppState,
+    token: &str,
+    session_id: Uuid,
+    generation: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    refresh_token::ActiveModel {
+        token_hash: Set(token_hash(token)),
+        session_id: Set(session_id),
+        generation: Set(generation),
+        created_at: Set(now),
+    }
+    .insert(&state.db)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}

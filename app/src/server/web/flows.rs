@@ -1,0 +1,133 @@
+//! The four flows that set or clear the token cookies: sign-in, refresh (which
+//! is also a page load's resume), sign-out and the password change. Each is one
+//! function returning an [`Outcome`]: the result and the cookies to send. The
+//! server function, the JSON route and the page middleware all call these, so
+//! the cookie rules live here once:
+//! - a new token pair sets both cookies;
+//! - an error that means the session is over ([`AuthError::needs_sign_in`])
+//!   clears them;
+//! - any other failure (a limit, a busy hasher, the database) leaves them, so a
+//!   429 or a hiccup never signs anyone out.
+
+use axum::{
+    http::{header, HeaderName, HeaderValue},
+    response::{IntoResponse, Response},
+};
+use secrecy::SecretString;
+
+use super::{context::RequestContext, cookies, response::ApiError};
+use crate::{
+    auth::{LogoutScope, PasswordChanged},
+    error::AuthError,
+    operations::Operation,
+    server::{authentication::account, sessions},
+};
+
+/// What a flow produced and the headers the response must carry.
+#[derive(Debug)]
+pub struct Outcome<T> {
+    pub result: Result<T, AuthError>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl<T> Outcome<T> {
+    /// Applies the cookie rules above to a result.
+    fn new(
+        ctx: &RequestContext,
+        result: Result<T, AuthError>,
+        issued: Option<&sessions::Issued>,
+    ) -> Self {
+        let config = &ctx.state.config;
+        let cookies = match (&result, issued) {
+            (Ok(_), Some(issued)) => cookies::set(config, issued),
+            (Err(err), _) if err.needs_sign_in() => cookies::clear(config),
+            _ => Vec::new(),
+        };
+        let headers = cookies
+            .into_iter()
+            .map(|v| (header::SET_COOKIE, v))
+            .collect();
+        Self { result, headers }
+    }
+
+    /// A JSON response: `ok` renders the value, an error its envelope.
+    pub fn into_response<R: IntoResponse>(self, ok: impl FnOnce(T) -> R) -> Response {
+        let mut response = match self.result {
+            Ok(value) => ok(value).into_response(),
+            Err(err) => ApiError(err).into_response(),
+        };
+        if !self.headers.is_empty() {
+            let headers = response.headers_mut();
+            for (name, value) in self.headers {
+                headers.append(name, value);
+            }
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        response
+    }
+}
+
+/// Checks the credentials and starts a session.
+pub async fn sign_in(
+    ctx: &RequestContext,
+    username: &str,
+    password: SecretString,
+) -> Outcome<sessions::Issued> {
+    let result = sessions::sign_in(&ctx.state, username, password, ctx.device.clone()).await;
+    let issued = result.as_ref().ok().cloned();
+    Outcome::new(ctx, result, issued.as_ref())
+}
+
+/// Rotates the refresh cookie and issues a new access token.
+pub async fn refresh(ctx: &RequestContext) -> Outcome<sessions::Issued> {
+    let result = match &ctx.refresh_cookie {
+        Some(token) => sessions::refresh(&ctx.state, token, ctx.device.clone()).await,
+        None => Err(AuthError::TokenMissing),
+    };
+    let issued = result.as_ref().ok().cloned();
+    Outcome::new(ctx, result, issued.as_ref())
+}
+
+/// Ends this session, the others or all of them. Unless only the others end,
+/// the cookies are cleared and `Clear-Site-Data` sent whatever happens, even
+/// when the access token had already expired or been revoked: a sign-out
+/// always leaves the browser signed out. Returns how many sessions ended.
+pub async fn sign_out(ctx: &RequestContext, scope: LogoutScope) -> Outcome<u64> {
+    let result = match ctx.authorize(Operation::SignOut) {
+        Ok(authz) => sessions::logout(&ctx.state, &authz, scope).await,
+        Err(err) => Err(err),
+    };
+    let mut outcome = Outcome::new(ctx, result, None);
+    if scope != LogoutScope::Others {
+        outcome.headers = cookies::clear(&ctx.state.config)
+            .into_iter()
+            .map(|v| (header::SET_COOKIE, v))
+            .collect();
+        outcome.headers.push((
+            HeaderName::from_static("clear-site-data"),
+            HeaderValue::from_static("\"cookies\""),
+        ));
+    }
+    outcome
+}
+
+/// Changes the caller's password; with `sign_out_others`, every other session ends.
+pub async fn change_password(
+    ctx: &RequestContext,
+    current: SecretString,
+    new: SecretString,
+    sign_out_others: bool,
+) -> Outcome<PasswordChanged> {
+    let result = match ctx.authorize(Operation::ChangePassword) {
+        Ok(authz) => {
+            let change = account::PasswordChange {
+                current,
+                new,
+                sign_out_others,
+            };
+            account::change_password(&ctx.state, &authz, change, &ctx.device).await
+        }
+        Err(err) => Err(err),
+    };
+    Outcome::new(ctx, result, None)
+}

@@ -1,0 +1,77 @@
+//! Layer 4 of the request pipeline: the page guard. A page load asks the route
+//! table in [`crate::policy`]: anonymous visitors are sent to sign in (with a
+//! notice when their session ended), signed-in users without the permission
+//! get status 403 and the page renders the 403 view. Everything that is not a
+//! page load passes; its handler asks the policy itself.
+
+use axum::{
+    extract::Request,
+    http::{header, request::Parts, HeaderName, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use super::{cookies, resume::Resumed};
+use crate::{
+    policy::{self, Decision},
+    server::platform::state::AppState,
+};
+
+/// Whether the visitor may see the page, as the policy decides.
+#[must_use]
+pub fn decide(parts: &Parts, resumed: &Resumed) -> Decision {
+    if !is_page_load(parts) {
+        return Decision::Allow;
+    }
+    policy::decide(
+        parts.uri.path(),
+        resumed.authn.as_ref().ok().map(|p| p.role),
+    )
+}
+
+/// Runs the rest of the stack, or redirects, as `decision` says.
+pub async fn apply(
+    decision: Decision,
+    state: &AppState,
+    ended: bool,
+    headers: &mut Vec<(HeaderName, HeaderValue)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match decision {
+        Decision::Allow => next.run(req).await,
+        Decision::Forbidden => {
+            let mut response = next.run(req).await;
+            *response.status_mut() = StatusCode::FORBIDDEN;
+            response
+        }
+        Decision::SignIn => {
+            let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+            let login = if ended {
+                if headers.is_empty() {
+                    let clear = cookies::clear(&state.config);
+                    *headers = clear.into_iter().map(|v| (header::SET_COOKIE, v)).collect();
+                }
+                policy::ended_login_url(target)
+            } else {
+                policy::login_url(target)
+            };
+            (StatusCode::SEE_OTHER, [(header::LOCATION, login)]).into_response()
+        }
+    }
+}
+
+/// A browser asking for a page: GET or HEAD of a path that is not the API,
+/// the WASM bundle, a well-known file or any other file with an extension.
+#[must_use]
+pub fn is_page_load(parts: &Parts) -> bool {
+    let path = parts.uri.path();
+    (parts.method == Method::GET || parts.method == Method::HEAD)
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/")
+        && !path.starts_with("/.well-known/")
+        && !path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
+}

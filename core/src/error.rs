@@ -1,0 +1,296 @@
+//! The one error type shared by the server, the JSON API and the UI.
+//!
+//! On the wire every error is `{"error": "<snake_case_code>", "message": "<human text>"}`
+//! (plus `"field"` when a single form field is at fault). The UI matches on the
+//! variants, never on the strings.
+
+use serde::{Deserialize, Serialize};
+
+/// A form field an error can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Username,
+    Password,
+    /// The current password, when changing it.
+    CurrentPassword,
+    /// The new password, when changing it.
+    NewPassword,
+    Role,
+}
+
+impl Field {
+    /// The snake_case name used on the wire and in redirect queries.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Username => "username",
+            Field::Password => "password",
+            Field::CurrentPassword => "current_password",
+            Field::NewPassword => "new_password",
+            Field::Role => "role",
+        }
+    }
+
+    /// Parses [`Field::as_str`].
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Field> {
+        [
+            Field::Username,
+            Field::Password,
+            Field::CurrentPassword,
+            Field::NewPassword,
+            Field::Role,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == name)
+    }
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::policy::deserialize_name(
+            deserializer,
+            Field::parse,
+            &[
+                "username",
+                "password",
+                "current_password",
+                "new_password",
+                "role",
+            ],
+        )
+    }
+}
+
+/// Everything that can go wrong in an authentication request, as a client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(into = "ErrorBody", from = "ErrorBody")]
+pub enum AuthError {
+    /// Unknown user, wrong password or disabled account: deliberately indistinguishable.
+    #[error("Incorrect username or password.")]
+    InvalidCredentials,
+    #[error("That username is already taken.")]
+    UsernameTaken,
+    /// Input that fails validation; `field` says which form field to mark.
+    #[error("{message}")]
+    Validation { field: Field, message: String },
+    /// A request that could not be read at all (malformed JSON, missing fields).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("You are not signed in.")]
+    TokenMissing,
+    #[error("Your access token has expired.")]
+    TokenExpired,
+    #[error("Your access token is not valid.")]
+    TokenInvalid,
+    #[error("This session has been signed out.")]
+    SessionRevoked,
+    #[error("Your session has ended. Please sign in again.")]
+    SessionExpired,
+    #[error("This refresh token was already used; the session has been signed out.")]
+    RefreshReused,
+    #[error("You do not have permission to do that.")]
+    Forbidden,
+    #[error("Not found.")]
+    NotFound,
+    /// A state-changing browser request that did not come from our own origin.
+    #[error("This request did not come from this site and was refused.")]
+    CrossSite,
+    /// The change would leave no enabled admin.
+    #[error("This is the last admin account: promote someone else first.")]
+    LastAdmin,
+    #[error("Too many attempts. Try again in {retry_after} seconds.")]
+    RateLimited { retry_after: u64 },
+    #[error("The server is busy. Try again in a moment.")]
+    Busy,
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The request never reached our code (network or encoding failure).
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl AuthError {
+    /// The stable snake_case code clients switch on.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::UsernameTaken => "username_taken",
+            Self::Validation { .. } => "validation_failed",
+            Self::BadRequest(_) => "bad_request",
+            Self::TokenMissing => "token_missing",
+            Self::TokenExpired => "token_expired",
+            Self::TokenInvalid => "token_invalid",
+            Self::SessionRevoked => "session_revoked",
+            Self::SessionExpired => "session_expired",
+            Self::RefreshReused => "refresh_reused",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::LastAdmin => "last_admin",
+            Self::CrossSite => "cross_site_request",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Busy => "busy",
+            Self::Internal => "internal",
+            Self::Transport(_) => "transport",
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    #[must_use]
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) | Self::Validation { .. } => 400,
+            Self::InvalidCredentials
+            | Self::TokenMissing
+            | Self::TokenExpired
+            | Self::TokenInvalid
+            | Self::SessionRevoked
+            | Self::SessionExpired
+            | Self::RefreshReused => 401,
+            Self::Forbidden | Self::CrossSite => 403,
+            Self::NotFound => 404,
+            Self::UsernameTaken | Self::LastAdmin => 409,
+            Self::RateLimited { .. } => 429,
+            Self::Internal | Self::Transport(_) => 500,
+            Self::Busy => 503,
+        }
+    }
+
+    /// The form field this error belongs beside, if any.
+    #[must_use]
+    pub fn field(&self) -> Option<Field> {
+        match self {
+            Self::Validation { field, .. } => Some(*field),
+            Self::UsernameTaken => Some(Field::Username),
+            _ => None,
+        }
+    }
+
+    /// True when the caller is not (or no longer) signed in and must sign in again.
+    #[must_use]
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(
+            self,
+            Self::TokenMissing
+                | Self::TokenInvalid
+                | Self::SessionRevoked
+                | Self::SessionExpired
+                | Self::RefreshReused
+        )
+    }
+
+    /// Shorthand for a validation error.
+    #[must_use]
+    pub fn invalid(field: Field, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+mod envelope;
+pub use envelope::ErrorBody;
+#[cfg(feature = "server-fn")]
+pub use envelope::ON_SERVER_FN_ERROR;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_round_trip_through_their_names_and_nothing_else() {
+        for field in [
+            Field::Username,
+            Field::Password,
+            Field::CurrentPassword,
+            Field::NewPassword,
+            Field::Role,
+        ] {
+            let json = serde_json::to_string(&field).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", field.as_str()));
+            assert_eq!(serde_json::from_str::<Field>(&json).ok(), Some(field));
+        }
+        assert!(serde_json::from_str::<Field>("\"email\"").is_err());
+        assert!(serde_json::from_str::<Field>("7").is_err());
+    }
+
+    #[test]
+    fn every_error_round_trips_through_its_json_envelope() {
+        let all = [
+            AuthError::InvalidCredentials,
+            AuthError::UsernameTaken,
+            AuthError::invalid(Field::Password, "too short"),
+            AuthError::BadRequest("bad".into()),
+            AuthError::TokenMissing,
+            AuthError::TokenExpired,
+            AuthError::TokenInvalid,
+            AuthError::SessionRevoked,
+            AuthError::SessionExpired,
+            AuthError::RefreshReused,
+            AuthError::Forbidden,
+            AuthError::NotFound,
+            AuthError::LastAdmin,
+            AuthError::CrossSite,
+            AuthError::RateLimited { retry_after: 7 },
+            AuthError::Busy,
+            AuthError::Internal,
+        ];
+        for err in all {
+            let json = serde_json::to_string(&err).expect("serialises");
+            let back: AuthError = serde_json::from_str(&json).expect("deserialises");
+            assert_eq!(back, err, "{json}");
+        }
+    }
+
+    #[test]
+    fn the_envelope_has_a_code_and_a_message() {
+        let json = serde_json::to_value(AuthError::UsernameTaken).expect("serialises");
+        assert_eq!(json["error"], "username_taken");
+        assert_eq!(json["message"], "That username is already taken.");
+        assert_eq!(json["field"], "username");
+    }
+
+    #[test]
+    fn a_redirect_query_names_the_error_but_never_carries_its_text() {
+        for err in [
+            AuthError::InvalidCredentials,
+            AuthError::UsernameTaken,
+            AuthError::RateLimited { retry_after: 42 },
+            AuthError::invalid(Field::NewPassword, "zxcvbn said something long"),
+        ] {
+            let query = err.to_query();
+            let pairs: Vec<(String, String)> = query
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            let get = |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.as_str())
+            };
+            let back = AuthError::from_query(
+                get("error").expect("code"),
+                get("field"),
+                get("retry_after").and_then(|v| v.parse().ok()),
+            )
+            .expect("known code");
+            assert_eq!(back.code(), err.code());
+            assert_eq!(back.field(), err.field());
+            assert!(!query.contains("zxcvbn"), "{query}");
+        }
+        assert_eq!(AuthError::from_query("made_up", None, None), None);
+        assert_eq!(
+            AuthError::from_query("validation_failed", Some("nope"), None),
+            None
+        );
+        assert_eq!(
+            AuthError::from_query("rate_limited", None, Some(99_999)),
+            Some(AuthError::RateLimited { retry_after: 3600 })
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! The names a browser request carries: the CSRF header and the two token
+//! cookies. The server, the test harness and `portcullis-client` read them
+//! from here, so a rename cannot leave one of them behind.
+
+/// The custom header every call from the browser app carries (value `1`): the
+/// second CSRF layer, after the server's `Origin` / `Sec-Fetch-Site` check. A
+/// cross-site page cannot add it without a CORS preflight, which is never granted.
+pub const CSRF_HEADER: &str = "x-portcullis-csrf";
+
+/// The names of the access-token and refresh-token cookies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookieNames {
+    pub access: &'static str,
+    pub refresh: &'static str,
+}
+
+impl CookieNames {
+    /// Over https the cookies are `Secure` and prefixed (`__Host-` binds the
+    /// access cookie to the exact host and path `/`); plain-http development
+    /// on localhost uses the bare names, since browsers drop prefixed cookies
+    /// that are not `Secure`.
+    #[must_use]
+    pub const fn new(secure: bool) -> Self {
+        if secure {
+            Self {
+                access: "__Host-portcullis-at",
+                refresh: "__Secure-portcullis-rt",
+            }
+        } else {
+            Self {
+                access: "portcullis-at",
+                refresh: "portcullis-rt",
+            }
+        }
+    }
+}
