@@ -37,7 +37,7 @@ fn location(reply: &common::Reply) -> &str {
 
 #[tokio::test]
 async fn a_password_change_needs_the_current_password_and_can_sign_out_the_other_devices() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut laptop = Client::new(&app);
     let name = laptop.signed_in_user(PW).await;
     let mut phone = Client::new(&app);
@@ -77,7 +77,7 @@ async fn a_password_change_needs_the_current_password_and_can_sign_out_the_other
 
 #[tokio::test]
 async fn keeping_the_other_devices_signed_in_is_a_choice() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut laptop = Client::new(&app);
     let name = laptop.signed_in_user(PW).await;
     let mut phone = Client::new(&app);
@@ -89,7 +89,7 @@ async fn keeping_the_other_devices_signed_in_is_a_choice() {
 
 #[tokio::test]
 async fn a_password_change_is_refused_to_strangers_cross_site_and_to_guessing() {
-    let app = spawn_app(&[("RATE_LIMIT", "on"), ("SIGN_IN_RATE_LIMIT", "1000/1m")]);
+    let app = spawn_app(&[("RATE_LIMIT", "on"), ("SIGN_IN_RATE_LIMIT", "1000/1m")]).await;
     let mut anonymous = Client::new(&app);
     let reply = change(&mut anonymous, PW, NEW_PW, false).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
@@ -127,7 +127,7 @@ async fn a_password_change_is_refused_to_strangers_cross_site_and_to_guessing() 
 
 #[tokio::test]
 async fn the_change_password_server_function_answers_a_plain_form_with_a_redirect() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut browser = Client::new(&app);
     browser.signed_in_user(PW).await;
     browser.csrf_header = false;
@@ -173,7 +173,7 @@ async fn the_change_password_server_function_answers_a_plain_form_with_a_redirec
 
 #[tokio::test]
 async fn a_form_posted_without_javascript_after_the_access_token_expired_still_works() {
-    let app = spawn_app(&[("ACCESS_TOKEN_TTL", "1s"), ("JWT_LEEWAY", "0s")]);
+    let app = spawn_app(&[("ACCESS_TOKEN_TTL", "1s"), ("JWT_LEEWAY", "0s")]).await;
     let mut browser = Client::new(&app);
     browser.signed_in_user(PW).await;
     browser.csrf_header = false;
@@ -204,7 +204,7 @@ async fn a_form_posted_without_javascript_after_the_access_token_expired_still_w
 
 #[tokio::test]
 async fn sign_in_and_register_work_without_javascript_and_show_their_errors() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut browser = Client::new(&app);
     browser.csrf_header = false;
 
@@ -278,7 +278,7 @@ async fn sign_in_and_register_work_without_javascript_and_show_their_errors() {
 
 #[tokio::test]
 async fn a_crafted_error_link_can_only_pick_one_of_our_own_messages() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut browser = Client::new(&app);
     let page = browser
         .send(
@@ -319,14 +319,14 @@ async fn a_hash_made_with_older_parameters_is_replaced_at_the_next_sign_in() {
         ("DATABASE_URL", db.as_str()),
         ("ARGON2_M_COST", "1024"),
         ("ARGON2_T_COST", "1"),
-    ]);
+    ]).await;
     let name = Client::new(&old).signed_in_user(PW).await;
     assert!(stored_hash(&db, &name)
         .await
         .starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
     drop(old);
 
-    let today = spawn_app(&[("DATABASE_URL", db.as_str())]);
+    let today = spawn_app(&[("DATABASE_URL", db.as_str())]).await;
     assert_eq!(
         Client::new(&today).login(&name, PW).await.status,
         StatusCode::OK

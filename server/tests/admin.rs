@@ -12,8 +12,8 @@ const PW: &str = "correct horse battery";
 
 /// An app with one admin (`root`) signed in on the returned client.
 async fn app_with_admin() -> (TestApp, Client) {
-    let app = spawn_app(&[]);
-    app.create_user("root", "admin", PW);
+    let app = spawn_app(&[]).await;
+    app.create_user("root", "admin", PW).await;
     let mut admin = Client::new(&app);
     assert_eq!(admin.login("root", PW).await.status, StatusCode::OK);
     (app, admin)

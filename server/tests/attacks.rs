@@ -44,7 +44,7 @@ async fn scene() -> Scene {
     let pem = key
         .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .unwrap();
-    let app = spawn_app(&[("JWT_PRIVATE_KEY", pem.as_str())]);
+    let app = spawn_app(&[("JWT_PRIVATE_KEY", pem.as_str())]).await;
     let mut victim = Client::new(&app);
     victim.signed_in_user(PW).await;
     let jwks = victim
@@ -376,7 +376,7 @@ async fn cross_site_writes_are_refused_and_change_nothing() {
 
 #[tokio::test]
 async fn brute_force_gets_429_with_retry_after_and_the_owner_can_still_sign_in() {
-    let app = spawn_app(&[("RATE_LIMIT", "on"), ("SIGN_IN_RATE_LIMIT", "12/5m")]);
+    let app = spawn_app(&[("RATE_LIMIT", "on"), ("SIGN_IN_RATE_LIMIT", "12/5m")]).await;
     let mut owner = Client::new(&app);
     let name = owner.signed_in_user(PW).await;
     let mut attacker = Client::new(&app);
@@ -413,7 +413,7 @@ async fn brute_force_gets_429_with_retry_after_and_the_owner_can_still_sign_in()
 
 #[tokio::test]
 async fn every_set_cookie_and_security_header_is_as_documented() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = Client::new(&app);
     let name = c.signed_in_user(PW).await;
     let login = c.login(&name, PW).await;
@@ -481,7 +481,7 @@ fn chrono_now() -> i64 {
 #[tokio::test]
 async fn over_https_cookies_are_secure_and_prefixed_and_hsts_is_sent() {
     let public = "https://auth.portcullis.test";
-    let app = spawn_app(&[("PUBLIC_URL", public)]);
+    let app = spawn_app(&[("PUBLIC_URL", public)]).await;
     let mut c = Client::new(&app);
     c.origin = Some(public.to_owned());
     let name = c.signed_in_user(PW).await;
@@ -525,7 +525,7 @@ async fn a_sign_in_flood_beyond_the_hash_queue_gets_503_with_retry_after() {
         ("HASH_QUEUE", "1"),
         // Slow hashes, so the flood surely overlaps them.
         ("ARGON2_T_COST", "24"),
-    ]);
+    ]).await;
     let mut setup = Client::new(&app);
     let name = setup.signed_in_user(PW).await;
     let mut flood = tokio::task::JoinSet::new();

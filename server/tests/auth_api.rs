@@ -12,7 +12,7 @@ const PW: &str = "correct horse battery";
 
 #[tokio::test]
 async fn a_user_registers_signs_in_sees_themself_and_signs_out() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = Client::new(&app);
 
     let reg = c.register("Alice", PW).await;
@@ -91,7 +91,7 @@ async fn a_user_registers_signs_in_sees_themself_and_signs_out() {
 
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_user_look_the_same() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = Client::new(&app);
     c.register("bob", PW).await;
     // Warm up both paths once.
@@ -125,7 +125,7 @@ async fn a_wrong_password_and_an_unknown_user_look_the_same() {
 
 #[tokio::test]
 async fn usernames_are_unique_regardless_of_case() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = Client::new(&app);
     assert_eq!(c.register("Carol", PW).await.status, StatusCode::CREATED);
     for name in ["Carol", "carol", "CAROL"] {
@@ -141,7 +141,7 @@ async fn usernames_are_unique_regardless_of_case() {
 
 #[tokio::test]
 async fn bad_input_gets_a_400_json_error_never_a_500() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = Client::new(&app);
     let cases = [
         ("application/json", "{not json"),
@@ -196,7 +196,7 @@ async fn bad_input_gets_a_400_json_error_never_a_500() {
 
 #[tokio::test]
 async fn the_dashboard_redirects_anonymous_visitors_and_shows_signed_in_users() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = Client::new(&app);
     let r = c.send(Method::GET, "/dashboard", None).await;
     assert!(
@@ -222,7 +222,7 @@ async fn the_dashboard_redirects_anonymous_visitors_and_shows_signed_in_users() 
 
 #[tokio::test]
 async fn an_expired_access_token_is_resumed_on_page_load_and_refused_by_the_api() {
-    let app = spawn_app(&[("ACCESS_TOKEN_TTL", "1s"), ("JWT_LEEWAY", "0s")]);
+    let app = spawn_app(&[("ACCESS_TOKEN_TTL", "1s"), ("JWT_LEEWAY", "0s")]).await;
     let mut c = Client::new(&app);
     let name = c.signed_in_user(PW).await;
     let access = c.cookies[ACCESS].clone();
@@ -242,7 +242,7 @@ async fn an_expired_access_token_is_resumed_on_page_load_and_refused_by_the_api(
 
 #[tokio::test]
 async fn server_functions_answer_errors_with_their_status_and_code() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = Client::new(&app);
     let r = c
         .raw(
@@ -294,7 +294,7 @@ async fn server_functions_answer_errors_with_their_status_and_code() {
 
 #[tokio::test]
 async fn a_bearer_header_authenticates_and_is_the_only_credential_considered() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = Client::new(&app);
     c.signed_in_user(PW).await;
     let token = c.cookies[ACCESS].clone();

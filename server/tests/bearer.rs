@@ -34,7 +34,7 @@ async fn bearer(c: &mut Client, method: Method, path: &str, access: &str) -> Rep
 
 #[tokio::test]
 async fn password_grant_then_bearer_then_refresh_rotation_and_reuse_detection() {
-    let app = spawn_app(&[("REFRESH_REUSE_INTERVAL", "1s")]);
+    let app = spawn_app(&[("REFRESH_REUSE_INTERVAL", "1s")]).await;
     let mut c = api_client(&app);
     let name = Client::new(&app).signed_in_user(PW).await;
 
@@ -104,7 +104,7 @@ async fn password_grant_then_bearer_then_refresh_rotation_and_reuse_detection() 
 
 #[tokio::test]
 async fn form_encoded_grants_bearer_logout_and_clear_errors() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = api_client(&app);
     let name = Client::new(&app).signed_in_user(PW).await;
     let form = c
@@ -165,8 +165,8 @@ async fn form_encoded_grants_bearer_logout_and_clear_errors() {
 
 #[tokio::test]
 async fn bearer_wins_over_cookies_and_admin_endpoints_accept_bearer() {
-    let app = spawn_app(&[]);
-    app.create_user("ops", "admin", PW);
+    let app = spawn_app(&[]).await;
+    app.create_user("ops", "admin", PW).await;
     let mut c = api_client(&app);
     let issued = token(
         &mut c,

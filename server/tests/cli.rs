@@ -29,7 +29,7 @@ async fn create_user_makes_an_admin_who_can_sign_in_and_resets_passwords() {
     // A reset without --role keeps the role: it must never demote the only admin.
     assert!(out.contains("(role admin)"), "{out}");
 
-    let app = spawn_app(&[("DATABASE_URL", db.as_str())]);
+    let app = spawn_app(&[("DATABASE_URL", db.as_str())]).await;
     let mut c = Client::new(&app);
     assert_eq!(
         c.login("root", "first admin pw").await.status,

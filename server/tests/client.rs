@@ -15,7 +15,7 @@ const ISSUER: &str = "portcullis-client-test";
 
 #[tokio::test]
 async fn the_typed_client_signs_in_refreshes_detects_reuse_and_signs_out() {
-    let app = spawn_app(&[("REFRESH_REUSE_INTERVAL", "1s")]);
+    let app = spawn_app(&[("REFRESH_REUSE_INTERVAL", "1s")]).await;
     let api = Client::new(&app.base);
     let me = api.register("typed_alice", PW).await.unwrap();
     assert_eq!(me.role, Role::User);
@@ -81,7 +81,7 @@ async fn a_downstream_service_verifies_offline_and_refetches_keys_on_rotation() 
         ("DATABASE_URL", &db),
         ("JWT_ISSUER", ISSUER),
         ("JWT_PRIVATE_KEY", &old_private),
-    ]);
+    ]).await;
     let api = Client::new(&before.base);
     api.register("downstream_bob", PW).await.unwrap();
     let tokens = api.sign_in("downstream_bob", PW).await.unwrap();
@@ -114,7 +114,7 @@ async fn a_downstream_service_verifies_offline_and_refetches_keys_on_rotation() 
             "JWT_PREVIOUS_KEY_FILES",
             &old_public_file.display().to_string(),
         ),
-    ]);
+    ]).await;
     drop(before);
     *published.write().unwrap() = reqwest::get(format!("{}/.well-known/jwks.json", during.base))
         .await
@@ -170,7 +170,7 @@ async fn serve_jwks(body: std::sync::Arc<std::sync::RwLock<String>>) -> String {
 
 #[tokio::test]
 async fn unknown_kids_cannot_make_the_verifier_flood_the_auth_server() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let verifier = JwksVerifier::new(
         format!("{}/.well-known/jwks.json", app.base),
         "whoever",

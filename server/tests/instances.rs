@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{database_url, spawn_app, Client, TestApp};
+use common::{database_url, spawn_binary, Client, TestApp};
 use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -34,8 +34,8 @@ fn two_instances() -> (TestApp, TestApp, std::path::PathBuf) {
         ("REFRESH_REUSE_INTERVAL", "10s"),
     ];
     let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| spawn_app(&env));
-        let b = s.spawn(|| spawn_app(&env));
+        let a = s.spawn(|| spawn_binary(&env));
+        let b = s.spawn(|| spawn_binary(&env));
         (a.join().unwrap(), b.join().unwrap())
     });
     (a, b, dir)
@@ -123,7 +123,7 @@ async fn sessions_work_across_instances_and_revocation_reaches_the_other_within_
 #[tokio::test]
 async fn a_demotion_or_disable_on_one_instance_is_honoured_by_the_other_within_a_second() {
     let (a, b, dir) = two_instances();
-    a.create_user("chief", "admin", PW);
+    a.create_user("chief", "admin", PW).await;
     let mut chief = client(&a);
     assert_eq!(chief.login("chief", PW).await.status, StatusCode::OK);
     let mut deputy_a = client(&a);

@@ -12,7 +12,7 @@ const PW: &str = "correct horse battery";
 
 #[tokio::test]
 async fn every_refresh_rotates_both_tokens() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = Client::new(&app);
     c.signed_in_user(PW).await;
     let (a1, r1) = (c.cookies[ACCESS].clone(), c.cookies[REFRESH].clone());
@@ -30,7 +30,7 @@ async fn every_refresh_rotates_both_tokens() {
 
 #[tokio::test]
 async fn a_parent_token_replayed_within_the_grace_gets_the_same_successor() {
-    let app = spawn_app(&[("REFRESH_REUSE_INTERVAL", "10s")]);
+    let app = spawn_app(&[("REFRESH_REUSE_INTERVAL", "10s")]).await;
     let mut tab_a = Client::new(&app);
     tab_a.signed_in_user(PW).await;
     let mut tab_b = tab_a.clone();
@@ -49,7 +49,7 @@ async fn a_parent_token_replayed_within_the_grace_gets_the_same_successor() {
 
 #[tokio::test]
 async fn a_replay_after_the_grace_revokes_the_whole_session() {
-    let app = spawn_app(&[("REFRESH_REUSE_INTERVAL", "1s")]);
+    let app = spawn_app(&[("REFRESH_REUSE_INTERVAL", "1s")]).await;
     let mut victim = Client::new(&app);
     victim.signed_in_user(PW).await;
     let mut thief = victim.clone();
@@ -75,7 +75,7 @@ async fn a_replay_after_the_grace_revokes_the_whole_session() {
 
 #[tokio::test]
 async fn an_older_ancestor_is_theft_even_within_the_grace() {
-    let app = spawn_app(&[("REFRESH_REUSE_INTERVAL", "30s")]);
+    let app = spawn_app(&[("REFRESH_REUSE_INTERVAL", "30s")]).await;
     let mut c = Client::new(&app);
     c.signed_in_user(PW).await;
     let mut grandparent = c.clone();
@@ -91,7 +91,7 @@ async fn an_older_ancestor_is_theft_even_within_the_grace() {
 
 #[tokio::test]
 async fn twenty_concurrent_refreshes_all_succeed_and_converge() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut c = Client::new(&app);
     c.signed_in_user(PW).await;
     let tasks: Vec<_> = (0..20)
@@ -121,7 +121,7 @@ async fn twenty_concurrent_refreshes_all_succeed_and_converge() {
 
 #[tokio::test]
 async fn logout_scopes_end_exactly_the_sessions_they_name() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut phone = Client::new(&app);
     let name = phone.signed_in_user(PW).await;
     let mut laptop = Client::new(&app);
@@ -165,7 +165,7 @@ async fn logout_scopes_end_exactly_the_sessions_they_name() {
 
 #[tokio::test]
 async fn a_session_ends_when_idle_for_the_refresh_lifetime() {
-    let app = spawn_app(&[("REFRESH_TOKEN_TTL", "2s")]);
+    let app = spawn_app(&[("REFRESH_TOKEN_TTL", "2s")]).await;
     let mut c = Client::new(&app);
     c.signed_in_user(PW).await;
     let token = c.cookies[REFRESH].clone();
@@ -180,7 +180,7 @@ async fn a_session_ends_when_idle_for_the_refresh_lifetime() {
 
 #[tokio::test]
 async fn no_session_outlives_its_absolute_lifetime_however_often_it_refreshes() {
-    let app = spawn_app(&[("SESSION_MAX_LIFETIME", "3s"), ("REFRESH_TOKEN_TTL", "1h")]);
+    let app = spawn_app(&[("SESSION_MAX_LIFETIME", "3s"), ("REFRESH_TOKEN_TTL", "1h")]).await;
     let mut c = Client::new(&app);
     c.signed_in_user(PW).await;
     let mut outcome = None;
@@ -203,7 +203,7 @@ async fn no_session_outlives_its_absolute_lifetime_however_often_it_refreshes() 
 
 #[tokio::test]
 async fn a_user_lists_their_sessions_and_revokes_one() {
-    let app = spawn_app(&[]);
+    let app = spawn_app(&[]).await;
     let mut phone = Client::new(&app);
     let name = phone.signed_in_user(PW).await;
     let mut laptop = Client::new(&app);

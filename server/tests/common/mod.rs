@@ -1,10 +1,16 @@
-//! Test harness: the real server binary on port 0 with a fresh SQLite file,
-//! and a small HTTP client that keeps cookies by hand so tests can replay,
-//! steal and inspect them.
+//! Test harness, in the style of zero2prod's `spawn_app`: the real app
+//! started **in process** on port 0 with a fresh database (a SQLite file, or a
+//! PostgreSQL database of its own when `TEST_DATABASE_URL` is set), and one
+//! request builder that behaves like the browser app: the origin, the CSRF
+//! header and cookies kept in a map that tests can read, replay and steal.
+//! Header and cookie names come from `portcullis_core`, not from copies here.
+//!
+//! `spawn_binary` starts the real `server` process instead, for the few tests
+//! that are about the process (two instances, the command line).
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -12,24 +18,47 @@ use std::{
     time::Duration,
 };
 
+use app::{
+    operations::Operation,
+    policy::Role,
+    server::{admin::accounts, authentication::authorized::Authorized, AppState},
+};
+use portcullis_core::transport::{CookieNames, CSRF_HEADER};
 use reqwest::{header, Method, StatusCode};
 use serde_json::Value;
 
-pub const ACCESS: &str = "portcullis-at";
-pub const REFRESH: &str = "portcullis-rt";
+/// The cookie names of a plain-http deployment (every test app is one).
+pub const ACCESS: &str = CookieNames::new(false).access;
+pub const REFRESH: &str = CookieNames::new(false).refresh;
 
-/// A running server process and its private data directory.
+/// A running app and its private data directory.
 pub struct TestApp {
     pub base: String,
-    child: Child,
     pub dir: PathBuf,
     /// The `DATABASE_URL` the server runs with.
     pub db_url: String,
+    /// The in-process app's state (services can be called directly); `None`
+    /// for a separate process.
+    pub state: Option<AppState>,
+    running: Running,
+}
+
+enum Running {
+    InProcess(Option<tokio::sync::oneshot::Sender<()>>),
+    Process(Child),
 }
 
 impl TestApp {
-    /// Creates a user through `server create-user` on this app's database.
-    pub fn create_user(&self, username: &str, role: &str, password: &str) {
+    /// Creates a user with `role` (the operator's service, as `server create-user` does).
+    pub async fn create_user(&self, username: &str, role: &str, password: &str) {
+        if let Some(state) = &self.state {
+            let role = Role::parse(role).unwrap();
+            let proof = Authorized::operator(Operation::CreateUser);
+            accounts::create_user(state, &proof, username, password.to_owned().into(), role)
+                .await
+                .unwrap_or_else(|e| panic!("create-user {username}: {e}"));
+            return;
+        }
         let (ok, out) = run_cli(
             &self.dir,
             &self.db_url,
@@ -37,6 +66,121 @@ impl TestApp {
             &format!("{password}\n"),
         );
         assert!(ok, "create-user {username}: {out}");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        match &mut self.running {
+            Running::InProcess(stop) => {
+                if let Some(stop) = stop.take() {
+                    let _ = stop.send(());
+                }
+            }
+            Running::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn fresh_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("portcullis-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The settings every test app starts from: its own data directory and
+/// database, and no rate limits (most tests sign in far more often than a
+/// person would; the limits have their own tests, which turn them back on).
+/// `env` adds to or overrides them.
+fn settings(dir: &Path, env: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("DATA_DIR".into(), dir.display().to_string());
+    vars.insert("RATE_LIMIT".into(), "off".into());
+    for (k, v) in env {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    if !vars.contains_key("DATABASE_URL") {
+        vars.insert("DATABASE_URL".into(), database_url(dir));
+    }
+    vars
+}
+
+/// Starts the app in this process on 127.0.0.1:0 with `env` as its whole
+/// environment (on top of [`settings`]). It stops when the `TestApp` drops.
+pub async fn spawn_app(env: &[(&str, &str)]) -> TestApp {
+    let dir = fresh_dir();
+    let vars = settings(&dir, env);
+    let mut options = leptos::config::get_configuration(Some(
+        root().join("Leptos.toml").to_str().unwrap(),
+    ))
+    .unwrap()
+    .leptos_options;
+    options.site_addr = "127.0.0.1:0".parse().unwrap();
+    options.site_root = root().join("target/site").display().to_string().into();
+    let db_url = vars["DATABASE_URL"].clone();
+    let bound = server::bind(options, move |key| vars.get(key).cloned())
+        .await
+        .unwrap_or_else(|e| panic!("the app starts: {e}"));
+    let base = format!("http://{}", bound.local_addr().unwrap());
+    let state = bound.state.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server::serve(bound, async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base,
+        dir,
+        db_url,
+        state: Some(state),
+        running: Running::InProcess(Some(stop)),
+    }
+}
+
+/// Starts the real `server` binary with `env` as its whole environment (on
+/// top of [`settings`]) and waits for the address it prints.
+pub fn spawn_binary(env: &[(&str, &str)]) -> TestApp {
+    let dir = fresh_dir();
+    let vars = settings(&dir, env);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.current_dir(root())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEPTOS_CONFIG", root().join("Leptos.toml"))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env(
+            "RUST_LOG",
+            std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .envs(&vars)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = cmd.spawn().expect("server binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                let _ = tx.send(addr.to_owned());
+            }
+        }
+    });
+    let base = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server printed its address");
+    TestApp {
+        base,
+        dir,
+        db_url: vars["DATABASE_URL"].clone(),
+        state: None,
+        running: Running::Process(child),
     }
 }
 
@@ -98,64 +242,6 @@ pub fn run_cli(data_dir: &Path, db_url: &str, args: &[&str], stdin: &str) -> (bo
     (out.status.success(), text)
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Starts the server with the given extra environment.
-pub fn spawn_app(env: &[(&str, &str)]) -> TestApp {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = std::env::temp_dir().join(format!("portcullis-test-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
-    cmd.current_dir(&root)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LEPTOS_CONFIG", root.join("Leptos.toml"))
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("DATA_DIR", &dir)
-        .env(
-            "RUST_LOG",
-            std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let db_url = env
-        .iter()
-        .find(|(k, _)| *k == "DATABASE_URL")
-        .map_or_else(|| database_url(&dir), |(_, v)| (*v).to_owned());
-    cmd.env("DATABASE_URL", &db_url);
-    // Most tests sign in far more often than a person would; the limits have
-    // their own tests, which turn them back on.
-    cmd.env("RATE_LIMIT", "off");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("server binary starts");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("listening on ") {
-                let _ = tx.send(addr.to_owned());
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("server printed its address");
-    TestApp {
-        base,
-        child,
-        dir,
-        db_url,
-    }
-}
-
 /// A browser-like client: cookies kept in a map we can read and change.
 #[derive(Clone)]
 pub struct Client {
@@ -165,9 +251,62 @@ pub struct Client {
     /// The `Origin` sent with every request, as a browser on our site would
     /// (`None` to leave it out, as a forged or non-browser request might).
     pub origin: Option<String>,
-    /// Whether requests carry the app's CSRF header (`x-portcullis-csrf: 1`),
-    /// as every call of the WASM app does.
+    /// Whether requests carry the app's CSRF header ([`CSRF_HEADER`]), as
+    /// every call of the WASM app does.
     pub csrf_header: bool,
+}
+
+/// One request being built: [`Client::request`] is the only place a request
+/// gets its origin, CSRF header and cookies.
+pub struct Request<'a> {
+    client: &'a mut Client,
+    builder: reqwest::RequestBuilder,
+    origin_set: bool,
+}
+
+impl Request<'_> {
+    /// Adds a header (an `Origin` here replaces the client's).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.origin_set |= name.eq_ignore_ascii_case("origin");
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    /// Adds several headers.
+    pub fn headers(self, headers: &[(&str, &str)]) -> Self {
+        headers.iter().fold(self, |req, (k, v)| req.header(k, v))
+    }
+
+    /// A JSON body.
+    pub fn json(mut self, body: &Value) -> Self {
+        self.builder = self.builder.json(body);
+        self
+    }
+
+    /// A form body, as a browser posts a form.
+    pub fn form(self, fields: &[(&str, &str)]) -> Self {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.body("application/x-www-form-urlencoded", &body)
+    }
+
+    /// Any body with its content type.
+    pub fn body(mut self, content_type: &str, body: &str) -> Self {
+        self.builder = self
+            .builder
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.to_owned());
+        self
+    }
+
+    /// Sends it and takes in the cookies the answer sets or clears.
+    pub async fn send(self) -> Reply {
+        let mut builder = self.builder;
+        if let (Some(origin), false) = (&self.client.origin, self.origin_set) {
+            builder = builder.header(header::ORIGIN, origin);
+        }
+        let res = builder.send().await.expect("request reaches the server");
+        self.client.absorb(res).await
+    }
 }
 
 pub struct Reply {
@@ -206,6 +345,22 @@ impl Client {
         }
     }
 
+    /// Starts a request as the browser app would send it.
+    pub fn request(&mut self, method: Method, path: &str) -> Request<'_> {
+        let mut builder = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(jar) = self.cookie_header() {
+            builder = builder.header(header::COOKIE, jar);
+        }
+        if self.csrf_header {
+            builder = builder.header(CSRF_HEADER, "1");
+        }
+        Request {
+            client: self,
+            builder,
+            origin_set: false,
+        }
+    }
+
     pub async fn send(&mut self, method: Method, path: &str, body: Option<Value>) -> Reply {
         self.send_with(method, path, body, &[]).await
     }
@@ -217,62 +372,15 @@ impl Client {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(jar) = self.cookie_header() {
-            req = req.header(header::COOKIE, jar);
-        }
-        if let Some(origin) = &self.origin {
-            if !headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("origin"))
-            {
-                req = req.header(header::ORIGIN, origin);
-            }
-        }
-        if self.csrf_header {
-            req = req.header("x-portcullis-csrf", "1");
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
+        let mut req = self.request(method, path).headers(headers);
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let res = req.send().await.expect("request reaches the server");
-        self.absorb(res).await
+        req.send().await
     }
 
-    pub async fn raw(
-        &mut self,
-        method: Method,
-        path: &str,
-        content_type: &str,
-        body: &str,
-    ) -> Reply {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header(header::CONTENT_TYPE, content_type)
-            .body(body.to_owned());
-        if let Some(origin) = &self.origin {
-            req = req.header(header::ORIGIN, origin);
-        }
-        if self.csrf_header {
-            req = req.header("x-portcullis-csrf", "1");
-        }
-        let res = req.send().await.unwrap();
-        self.absorb(res).await
-    }
-
-    /// The `Cookie` header a browser would send, if it has cookies.
-    fn cookie_header(&self) -> Option<String> {
-        (!self.cookies.is_empty()).then(|| {
-            self.cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
+    pub async fn raw(&mut self, method: Method, path: &str, content_type: &str, body: &str) -> Reply {
+        self.request(method, path).body(content_type, body).send().await
     }
 
     /// Posts a form (how the WASM app calls server functions), with the cookies.
@@ -287,26 +395,22 @@ impl Client {
         fields: &[(&str, &str)],
         headers: &[(&str, &str)],
     ) -> Reply {
-        let body = serde_urlencoded::to_string(fields).unwrap();
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body);
-        if let Some(origin) = &self.origin {
-            req = req.header(header::ORIGIN, origin);
-        }
-        if self.csrf_header {
-            req = req.header("x-portcullis-csrf", "1");
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        if let Some(jar) = self.cookie_header() {
-            req = req.header(header::COOKIE, jar);
-        }
-        let res = req.send().await.expect("request reaches the server");
-        self.absorb(res).await
+        self.request(Method::POST, path)
+            .headers(headers)
+            .form(fields)
+            .send()
+            .await
+    }
+
+    /// The `Cookie` header a browser would send, if it has cookies.
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
     }
 
     async fn absorb(&mut self, res: reqwest::Response) -> Reply {
