@@ -319,7 +319,8 @@ async fn a_hash_made_with_older_parameters_is_replaced_at_the_next_sign_in() {
         ("DATABASE_URL", db.as_str()),
         ("ARGON2_M_COST", "1024"),
         ("ARGON2_T_COST", "1"),
-    ]).await;
+    ])
+    .await;
     let name = Client::new(&old).signed_in_user(PW).await;
     assert!(stored_hash(&db, &name)
         .await

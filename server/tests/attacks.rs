@@ -525,7 +525,8 @@ async fn a_sign_in_flood_beyond_the_hash_queue_gets_503_with_retry_after() {
         ("HASH_QUEUE", "1"),
         // Slow hashes, so the flood surely overlaps them.
         ("ARGON2_T_COST", "24"),
-    ]).await;
+    ])
+    .await;
     let mut setup = Client::new(&app);
     let name = setup.signed_in_user(PW).await;
     let mut flood = tokio::task::JoinSet::new();

@@ -72,3 +72,34 @@ fn create_user_refuses_bad_input_with_a_clear_message() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn the_command_line_cannot_demote_the_last_admin() {
+    let dir = std::env::temp_dir().join(format!("portcullis-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = database_url(&dir);
+    let (ok, out) = run_cli(
+        &dir,
+        &db,
+        &["--username", "root", "--role", "admin"],
+        "first admin pw\n",
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = run_cli(
+        &dir,
+        &db,
+        &["--username", "root", "--reset-password", "--role", "user"],
+        "second admin pw\n",
+    );
+    assert!(!ok, "{out}");
+    assert!(out.contains("last admin"), "{out}");
+    // Refused as a whole: the role and the password are both unchanged.
+    let app = spawn_app(&[("DATABASE_URL", db.as_str())]).await;
+    let mut c = Client::new(&app);
+    assert_eq!(
+        c.login("root", "first admin pw").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(c.me().await.body["role"], "admin");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -81,7 +81,8 @@ async fn a_downstream_service_verifies_offline_and_refetches_keys_on_rotation() 
         ("DATABASE_URL", &db),
         ("JWT_ISSUER", ISSUER),
         ("JWT_PRIVATE_KEY", &old_private),
-    ]).await;
+    ])
+    .await;
     let api = Client::new(&before.base);
     api.register("downstream_bob", PW).await.unwrap();
     let tokens = api.sign_in("downstream_bob", PW).await.unwrap();
@@ -114,7 +115,8 @@ async fn a_downstream_service_verifies_offline_and_refetches_keys_on_rotation() 
             "JWT_PREVIOUS_KEY_FILES",
             &old_public_file.display().to_string(),
         ),
-    ]).await;
+    ])
+    .await;
     drop(before);
     *published.write().unwrap() = reqwest::get(format!("{}/.well-known/jwks.json", during.base))
         .await

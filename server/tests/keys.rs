@@ -60,7 +60,8 @@ async fn rotating_the_signing_key_signs_nobody_out() {
         base_env[0],
         base_env[1],
         ("JWT_PRIVATE_KEY_FILE", &old_private),
-    ]).await;
+    ])
+    .await;
     let mut c = Client::new(&before);
     c.signed_in_user(PW).await;
     let old_token = c.cookies[ACCESS].clone();
@@ -73,7 +74,8 @@ async fn rotating_the_signing_key_signs_nobody_out() {
         base_env[1],
         ("JWT_PRIVATE_KEY_FILE", &new_private),
         ("JWT_PREVIOUS_KEY_FILES", &old_public),
-    ]).await;
+    ])
+    .await;
     c.base = during.base.clone();
     c.origin = Some(during.base.clone());
     let jwks = c.send(Method::GET, "/.well-known/jwks.json", None).await;
@@ -102,7 +104,8 @@ async fn rotating_the_signing_key_signs_nobody_out() {
         base_env[0],
         base_env[1],
         ("JWT_PRIVATE_KEY_FILE", &new_private),
-    ]).await;
+    ])
+    .await;
     let mut stale = Client::new(&after);
     stale.cookies = c.cookies.clone();
     stale.cookies.insert(ACCESS.to_owned(), old_token.clone());

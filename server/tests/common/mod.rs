@@ -113,16 +113,32 @@ fn settings(dir: &Path, env: &[(&str, &str)]) -> HashMap<String, String> {
     vars
 }
 
+/// The app's state on a fresh database, without any HTTP: for service tests.
+/// Returns the state and its data directory (remove it when done).
+pub async fn fresh_state(env: &[(&str, &str)]) -> (AppState, PathBuf) {
+    let dir = fresh_dir();
+    let vars = settings(&dir, env);
+    let config =
+        app::server::platform::config::Config::from_lookup("127.0.0.1:9".parse().unwrap(), |key| {
+            vars.get(key).cloned()
+        })
+        .unwrap();
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("portcullis")
+        .build();
+    let state = app::server::build_state(config, options).await.unwrap();
+    (state, dir)
+}
+
 /// Starts the app in this process on 127.0.0.1:0 with `env` as its whole
 /// environment (on top of [`settings`]). It stops when the `TestApp` drops.
 pub async fn spawn_app(env: &[(&str, &str)]) -> TestApp {
     let dir = fresh_dir();
     let vars = settings(&dir, env);
-    let mut options = leptos::config::get_configuration(Some(
-        root().join("Leptos.toml").to_str().unwrap(),
-    ))
-    .unwrap()
-    .leptos_options;
+    let mut options =
+        leptos::config::get_configuration(Some(root().join("Leptos.toml").to_str().unwrap()))
+            .unwrap()
+            .leptos_options;
     options.site_addr = "127.0.0.1:0".parse().unwrap();
     options.site_root = root().join("target/site").display().to_string().into();
     let db_url = vars["DATABASE_URL"].clone();
@@ -379,8 +395,17 @@ impl Client {
         req.send().await
     }
 
-    pub async fn raw(&mut self, method: Method, path: &str, content_type: &str, body: &str) -> Reply {
-        self.request(method, path).body(content_type, body).send().await
+    pub async fn raw(
+        &mut self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Reply {
+        self.request(method, path)
+            .body(content_type, body)
+            .send()
+            .await
     }
 
     /// Posts a form (how the WASM app calls server functions), with the cookies.
