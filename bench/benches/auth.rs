@@ -4,8 +4,10 @@
 //! - issuing an access token (Ed25519 signature);
 //! - verifying a token seen for the first time (signature and claims);
 //! - verifying a token already verified (the cache keyed by its exact bytes);
-//! - the whole request check the middleware runs (`authenticate_headers`:
-//!   cookie parsing, verification, revocation and role standing);
+//! - each layer of the request pipeline on a cookie `GET /api/me` (CSRF,
+//!   authenticate: cookie parsing, verification, revocation and role
+//!   standing; resume; the page guard; the handler's request context), and
+//!   the whole router in process (no TCP), against a bare axum handler;
 //! - the session service: one refresh-token rotation on a real SQLite file;
 //! - one argon2id hash with the default parameters (the sign-in cost).
 
@@ -14,17 +16,16 @@ use std::time::Duration;
 use app::{
     policy::Role,
     server::{
+        authentication::{keys, password::PasswordHasher, tokens::TokenService, users},
         build_state,
-        config::{Config, KeySource},
-        cookies, keys,
-        middleware::authenticate_headers,
-        password::PasswordHasher,
+        platform::config::{Config, KeySource},
         sessions,
-        tokens::TokenService,
-        users,
+        web::{authenticate::authenticate, context::RequestContext, cookies, csrf, guard, resume},
+        AppState,
     },
 };
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use tower::ServiceExt;
 use uuid::Uuid;
 
 fn now() -> i64 {
@@ -104,16 +105,12 @@ fn request_check(c: &mut Criterion) {
         .tokens
         .issue(Uuid::new_v4(), Uuid::new_v4(), "alice", Role::User, now())
         .expect("signed");
-    let mut headers = axum::http::HeaderMap::new();
-    let cookie = format!("{}={token}", cookies::names(&state.config).0);
-    headers.insert(
-        axum::http::header::COOKIE,
-        cookie.parse().expect("a header"),
+    let cookie = format!(
+        "{}={token}; {}=some-refresh-token",
+        cookies::names(&state.config).access,
+        cookies::names(&state.config).refresh
     );
-    authenticate_headers(&state, &headers).expect("authenticated");
-    c.bench_function("request check (cookie, cached token)", |b| {
-        b.iter(|| authenticate_headers(&state, &headers).expect("authenticated"));
-    });
+    layers(c, &rt, &state, &cookie);
 
     // The session service on a real SQLite file: one refresh is a
     // compare-and-swap rotation of the session row plus a new access token.
@@ -148,6 +145,61 @@ fn request_check(c: &mut Criterion) {
             refresh_token = issued.refresh_token;
         });
     });
+}
+
+/// A cookie `GET /api/me` as the browser sends it.
+fn me_request(cookie: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::get("/api/me")
+        .header(axum::http::header::COOKIE, cookie)
+        .header(axum::http::header::USER_AGENT, "criterion")
+        .body(axum::body::Body::empty())
+        .expect("a request")
+}
+
+/// The per-request cost of each pipeline layer (README, "The cost of each layer").
+fn layers(c: &mut Criterion, rt: &tokio::runtime::Runtime, state: &AppState, cookie: &str) {
+    let (parts, ()) = me_request(cookie).map(|_| ()).into_parts();
+    let mut group = c.benchmark_group("layer");
+    group.bench_function("1 csrf", |b| {
+        b.iter(|| csrf::check(state, &parts).expect("a safe method"));
+    });
+    group.bench_function("2 authenticate (cookie, cached token)", |b| {
+        b.iter(|| authenticate(state, &parts.headers).expect("authenticated"));
+    });
+    let principal = authenticate(state, &parts.headers).expect("authenticated");
+    group.bench_function("3 resume (nothing to resume)", |b| {
+        b.iter(|| {
+            let resumed = rt.block_on(resume::resume(state, &parts, Ok(principal.clone())));
+            assert!(resumed.is_ok(), "nothing to resume");
+            resumed.is_ok()
+        });
+    });
+    group.bench_function("4 guard", |b| {
+        b.iter(|| guard::decide(&parts, Some(Role::User)));
+    });
+    group.bench_function("handler context", |b| {
+        b.iter(|| RequestContext::from_parts(state, &parts, None));
+    });
+    group.finish();
+
+    let router = server::routes::router(state.clone());
+    let mut whole = c.benchmark_group("in process, no TCP");
+    whole.bench_function("GET /api/me through the whole router", |b| {
+        b.iter(|| {
+            let response = rt
+                .block_on(router.clone().oneshot(me_request(cookie)))
+                .expect("infallible");
+            assert_eq!(response.status(), 200);
+        });
+    });
+    let bare = axum::Router::new().route("/api/me", axum::routing::get(|| async { "{}" }));
+    whole.bench_function("GET /api/me, a bare axum handler", |b| {
+        b.iter(|| {
+            rt.block_on(bare.clone().oneshot(me_request(cookie)))
+                .expect("infallible")
+        });
+    });
+    whole.finish();
 }
 
 fn hashing(c: &mut Criterion) {

@@ -3,9 +3,12 @@
 //! role changes that live tokens must follow.
 
 pub mod account;
+mod argon;
 pub mod authorized;
 pub mod keys;
 pub mod password;
+pub mod principal;
 pub mod standing;
 pub mod tokens;
 pub mod users;
+mod verified_cache;

@@ -7,79 +7,14 @@ use jsonwebtoken::{
 };
 use uuid::Uuid;
 
+pub use super::principal::Principal;
+use super::verified_cache::VerifiedCache;
 pub use crate::auth::{AccessClaims, MAX_TOKEN_BYTES};
 use crate::server::authentication::keys::{SigningKeyPair, VerifyingKeyEntry};
-use crate::{
-    auth::{SignedIn, User},
-    error::AuthError,
-    policy::Role,
-};
+use crate::{error::AuthError, policy::Role};
 
 /// The JOSE `typ` of our access tokens (RFC 9068).
 const ACCESS_TYP: &str = "at+jwt";
-
-/// Who is calling, as proven by a verified access token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub user_id: Uuid,
-    pub session_id: Uuid,
-    pub username: String,
-    pub role: Role,
-    /// Unix seconds.
-    pub expires_at: i64,
-}
-
-impl From<&Principal> for User {
-    fn from(p: &Principal) -> Self {
-        Self {
-            id: p.user_id,
-            username: p.username.clone(),
-            role: p.role,
-        }
-    }
-}
-
-impl From<&Principal> for SignedIn {
-    fn from(p: &Principal) -> Self {
-        Self {
-            user: User::from(p),
-            access_expires_at: p.expires_at,
-        }
-    }
-}
-
-/// Tokens already verified, keyed by their exact bytes, so the Ed25519 check
-/// runs once per token rather than once per request. An entry is used only
-/// until its token's `exp`, and the cache is bounded: when full, expired
-/// entries go, and if that is not enough it starts over. Revocation and role
-/// changes are checked after this, on every request.
-#[derive(Default)]
-struct VerifiedCache {
-    entries: std::sync::RwLock<std::collections::HashMap<Box<str>, Principal>>,
-}
-
-/// How many verified tokens are remembered (about 0.5 KiB each).
-const VERIFIED_CAPACITY: usize = 20_000;
-
-impl VerifiedCache {
-    fn get(&self, token: &str, now: i64) -> Option<Principal> {
-        let entries = self.entries.read().ok()?;
-        entries.get(token).filter(|p| p.expires_at > now).cloned()
-    }
-
-    fn insert(&self, token: &str, principal: &Principal, now: i64) {
-        let Ok(mut entries) = self.entries.write() else {
-            return;
-        };
-        if entries.len() >= VERIFIED_CAPACITY {
-            entries.retain(|_, p| p.expires_at > now);
-            if entries.len() >= VERIFIED_CAPACITY {
-                entries.clear();
-            }
-        }
-        entries.insert(token.into(), principal.clone());
-    }
-}
 
 /// Signs and verifies access tokens.
 pub struct TokenService {

@@ -18,17 +18,10 @@ pub struct Model {
     pub authz_changed_at: Option<DateTimeUtc>,
 }
 
+/// Sessions point at their user (`session::Relation::User`); the reverse
+/// relation is left out: nothing walks it, and it would tie the two files in a loop.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_many = "super::session::Entity")]
-    Session,
-}
-
-impl Related<super::session::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Session.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 

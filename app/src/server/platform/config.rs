@@ -5,7 +5,8 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use secrecy::SecretString;
 
-use super::duration::parse_duration;
+pub use super::vars::ConfigError;
+use super::{limits::Limits, vars::Vars};
 
 /// Whether the server runs for development or production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,11 +69,6 @@ pub struct Config {
     pub limits: crate::server::platform::limits::Limits,
 }
 
-/// A configuration value that could not be used; the message says which and why.
-#[derive(Debug, thiserror::Error)]
-#[error("configuration error: {0}")]
-pub struct ConfigError(pub String);
-
 /// Loads `.env` into the process environment, if there is one.
 ///
 /// # Errors
@@ -102,8 +98,8 @@ impl Config {
         site_addr: SocketAddr,
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
-        let mode = match get("PORTCULLIS_ENV").as_deref() {
+        let vars = Vars::new(get);
+        let mode = match vars.text("PORTCULLIS_ENV").as_deref() {
             None | Some("development") => Mode::Development,
             Some("production") => Mode::Production,
             Some(other) => {
@@ -112,113 +108,45 @@ impl Config {
                 )))
             }
         };
-        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
+        let data_dir = PathBuf::from(vars.text("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = vars.text("DATABASE_URL").unwrap_or_else(|| {
             format!(
                 "sqlite://{}?mode=rwc",
                 data_dir.join("portcullis.db").display()
             )
         });
-        let public_url = get("PUBLIC_URL")
-            .unwrap_or_else(|| format!("http://{site_addr}"))
-            .trim_end_matches('/')
-            .to_owned();
-        let https = public_url.starts_with("https://");
-        if !https && !public_url.starts_with("http://") {
-            return Err(ConfigError(format!(
-                "PUBLIC_URL must be an http(s) origin, not `{public_url}`"
-            )));
-        }
-        let key_source = match (get("JWT_PRIVATE_KEY"), get("JWT_PRIVATE_KEY_FILE")) {
-            (Some(pem), _) => KeySource::Pem(SecretString::from(pem)),
-            (None, Some(path)) => KeySource::File(path.into()),
-            (None, None) if mode == Mode::Development => {
-                KeySource::Generated(data_dir.join("jwt-ed25519.pem"))
-            }
-            (None, None) => return Err(ConfigError(
-                "production mode needs a signing key: set JWT_PRIVATE_KEY_FILE or JWT_PRIVATE_KEY"
-                    .into(),
-            )),
-        };
-        if mode == Mode::Production && !https && !is_loopback_url(&public_url) {
-            return Err(ConfigError(format!(
-                "production mode needs an https PUBLIC_URL (got `{public_url}`)"
-            )));
-        }
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let duration = |key: &str, default: &str| -> Result<Duration, ConfigError> {
-            let raw = get(key).unwrap_or_else(|| default.to_owned());
-            parse_duration(&raw).ok_or_else(|| {
-                ConfigError(format!(
-                    "{key} must be a duration like `15m`, `5s` or `14d`, not `{raw}`"
-                ))
-            })
-        };
-        let number = |key: &str, default: u32| -> Result<u32, ConfigError> {
-            get(key).map_or(Ok(default), |raw| {
-                raw.parse()
-                    .map_err(|_| ConfigError(format!("{key} must be a whole number, not `{raw}`")))
-            })
-        };
-        let limits = {
-            use crate::server::platform::limits::{Limits, Rate};
-            let defaults = Limits::default();
-            let rate = |key: &str, default: Rate| -> Result<Rate, ConfigError> {
-                get(key).map_or(Ok(default), |raw| {
-                    Rate::parse(&raw).ok_or_else(|| {
-                        ConfigError(format!("{key} must look like `30/5m`, not `{raw}`"))
-                    })
-                })
-            };
-            Limits {
-                enabled: match get("RATE_LIMIT").as_deref() {
-                    None | Some("on") => true,
-                    Some("off") => false,
-                    Some(other) => {
-                        return Err(ConfigError(format!(
-                            "RATE_LIMIT must be `on` or `off`, not `{other}`"
-                        )))
-                    }
-                },
-                sign_in: rate("SIGN_IN_RATE_LIMIT", defaults.sign_in)?,
-                register: rate("REGISTER_RATE_LIMIT", defaults.register)?,
-                refresh: rate("REFRESH_RATE_LIMIT", defaults.refresh)?,
-                token: rate("TOKEN_RATE_LIMIT", defaults.token)?,
-                ..defaults
-            }
-        };
+        let public_url = public_url(&vars, site_addr, mode)?;
+        let cores = u32::try_from(std::thread::available_parallelism().map_or(2, usize::from));
         let config = Self {
             mode,
             database_url: SecretString::from(database_url),
             site_addr,
-            secure_cookies: https,
-            access_ttl: duration("ACCESS_TOKEN_TTL", "15m")?,
-            refresh_ttl: duration("REFRESH_TOKEN_TTL", "14d")?,
-            session_max_lifetime: duration("SESSION_MAX_LIFETIME", "30d")?,
-            refresh_reuse_interval: duration("REFRESH_REUSE_INTERVAL", "10s")?,
-            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| public_url.clone()),
-            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "portcullis".into()),
-            jwt_leeway: duration("JWT_LEEWAY", "5s")?,
-            key_source,
-            previous_key_files: get("JWT_PREVIOUS_KEY_FILES")
-                .map(|list| {
-                    list.split(',')
-                        .map(str::trim)
-                        .filter(|p| !p.is_empty())
-                        .map(PathBuf::from)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            secure_cookies: public_url.starts_with("https://"),
+            access_ttl: vars.duration("ACCESS_TOKEN_TTL", "15m")?,
+            refresh_ttl: vars.duration("REFRESH_TOKEN_TTL", "14d")?,
+            session_max_lifetime: vars.duration("SESSION_MAX_LIFETIME", "30d")?,
+            refresh_reuse_interval: vars.duration("REFRESH_REUSE_INTERVAL", "10s")?,
+            jwt_issuer: vars
+                .text("JWT_ISSUER")
+                .unwrap_or_else(|| public_url.clone()),
+            jwt_audience: vars
+                .text("JWT_AUDIENCE")
+                .unwrap_or_else(|| "portcullis".into()),
+            jwt_leeway: vars.duration("JWT_LEEWAY", "5s")?,
+            key_source: key_source(&vars, mode, &data_dir)?,
+            previous_key_files: vars
+                .list("JWT_PREVIOUS_KEY_FILES")
+                .map(PathBuf::from)
+                .collect(),
             argon2: Argon2Params {
-                m_cost_kib: number("ARGON2_M_COST", 9_216)?,
-                t_cost: number("ARGON2_T_COST", 4)?,
-                p_cost: number("ARGON2_P_COST", 1)?,
+                m_cost_kib: vars.number("ARGON2_M_COST", 9_216)?,
+                t_cost: vars.number("ARGON2_T_COST", 4)?,
+                p_cost: vars.number("ARGON2_P_COST", 1)?,
             },
-            hash_concurrency: number("HASH_CONCURRENCY", u32::try_from(cores).unwrap_or(2))?
-                as usize,
-            hash_queue: number("HASH_QUEUE", 64)? as usize,
-            sync_interval: duration("SYNC_INTERVAL", "500ms")?,
-            limits,
+            hash_concurrency: vars.number("HASH_CONCURRENCY", cores.unwrap_or(2))? as usize,
+            hash_queue: vars.number("HASH_QUEUE", 64)? as usize,
+            sync_interval: vars.duration("SYNC_INTERVAL", "500ms")?,
+            limits: limits(&vars)?,
             public_url,
             data_dir,
         };
@@ -243,6 +171,75 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `PUBLIC_URL` (default: the bound address), which production requires to be https.
+fn public_url<F: Fn(&str) -> Option<String>>(
+    vars: &Vars<F>,
+    site_addr: SocketAddr,
+    mode: Mode,
+) -> Result<String, ConfigError> {
+    let url = vars
+        .text("PUBLIC_URL")
+        .unwrap_or_else(|| format!("http://{site_addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let https = url.starts_with("https://");
+    if !https && !url.starts_with("http://") {
+        return Err(ConfigError(format!(
+            "PUBLIC_URL must be an http(s) origin, not `{url}`"
+        )));
+    }
+    if mode == Mode::Production && !https && !is_loopback_url(&url) {
+        return Err(ConfigError(format!(
+            "production mode needs an https PUBLIC_URL (got `{url}`)"
+        )));
+    }
+    Ok(url)
+}
+
+/// Where the signing key comes from; only development may generate one.
+fn key_source<F: Fn(&str) -> Option<String>>(
+    vars: &Vars<F>,
+    mode: Mode,
+    data_dir: &std::path::Path,
+) -> Result<KeySource, ConfigError> {
+    match (
+        vars.text("JWT_PRIVATE_KEY"),
+        vars.text("JWT_PRIVATE_KEY_FILE"),
+    ) {
+        (Some(pem), _) => Ok(KeySource::Pem(SecretString::from(pem))),
+        (None, Some(path)) => Ok(KeySource::File(path.into())),
+        (None, None) if mode == Mode::Development => {
+            Ok(KeySource::Generated(data_dir.join("jwt-ed25519.pem")))
+        }
+        (None, None) => Err(ConfigError(
+            "production mode needs a signing key: set JWT_PRIVATE_KEY_FILE or JWT_PRIVATE_KEY"
+                .into(),
+        )),
+    }
+}
+
+/// The abuse limits: `RATE_LIMIT=on|off` and one `N/window` rate per bucket.
+fn limits<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Limits, ConfigError> {
+    let defaults = Limits::default();
+    let enabled = match vars.text("RATE_LIMIT").as_deref() {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(other) => {
+            return Err(ConfigError(format!(
+                "RATE_LIMIT must be `on` or `off`, not `{other}`"
+            )))
+        }
+    };
+    Ok(Limits {
+        enabled,
+        sign_in: vars.rate("SIGN_IN_RATE_LIMIT", defaults.sign_in)?,
+        register: vars.rate("REGISTER_RATE_LIMIT", defaults.register)?,
+        refresh: vars.rate("REFRESH_RATE_LIMIT", defaults.refresh)?,
+        token: vars.rate("TOKEN_RATE_LIMIT", defaults.token)?,
+        ..defaults
+    })
 }
 
 fn is_loopback_url(url: &str) -> bool {

@@ -7,3 +7,4 @@ pub mod duration;
 pub mod limits;
 pub mod security;
 pub mod state;
+pub mod vars;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
-    http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
+    http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode},
 };
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
@@ -36,7 +36,7 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// Reads the context from the request's parts. The authentication outcome
-    /// is the one the pipeline stored (see [`super::pipeline`]); without it the
+    /// is the one the request pipeline stored; without it the
     /// request counts as anonymous.
     #[must_use]
     pub fn from_parts(state: &AppState, parts: &Parts, authn: Option<Authn>) -> Self {
@@ -161,4 +161,19 @@ pub fn set_response_headers(values: Vec<(header::HeaderName, HeaderValue)>) {
         }
         options.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+}
+
+/// A browser asking for a page: GET or HEAD of a path that is not the API,
+/// the WASM bundle, a well-known file or any other file with an extension.
+#[must_use]
+pub fn is_page_load(parts: &Parts) -> bool {
+    let path = parts.uri.path();
+    (parts.method == Method::GET || parts.method == Method::HEAD)
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/")
+        && !path.starts_with("/.well-known/")
+        && !path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
 }

@@ -6,27 +6,24 @@
 
 use axum::{
     extract::Request,
-    http::{header, request::Parts, HeaderName, HeaderValue, Method, StatusCode},
+    http::{header, request::Parts, HeaderName, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 
-use super::{cookies, resume::Resumed};
+use super::{context::is_page_load, cookies};
 use crate::{
-    policy::{self, Decision},
+    policy::{self, Decision, Role},
     server::platform::state::AppState,
 };
 
 /// Whether the visitor may see the page, as the policy decides.
 #[must_use]
-pub fn decide(parts: &Parts, resumed: &Resumed) -> Decision {
+pub fn decide(parts: &Parts, role: Option<Role>) -> Decision {
     if !is_page_load(parts) {
         return Decision::Allow;
     }
-    policy::decide(
-        parts.uri.path(),
-        resumed.authn.as_ref().ok().map(|p| p.role),
-    )
+    policy::decide(parts.uri.path(), role)
 }
 
 /// Runs the rest of the stack, or redirects, as `decision` says.
@@ -59,19 +56,4 @@ pub async fn apply(
             (StatusCode::SEE_OTHER, [(header::LOCATION, login)]).into_response()
         }
     }
-}
-
-/// A browser asking for a page: GET or HEAD of a path that is not the API,
-/// the WASM bundle, a well-known file or any other file with an extension.
-#[must_use]
-pub fn is_page_load(parts: &Parts) -> bool {
-    let path = parts.uri.path();
-    (parts.method == Method::GET || parts.method == Method::HEAD)
-        && !path.starts_with("/api/")
-        && !path.starts_with("/pkg/")
-        && !path.starts_with("/.well-known/")
-        && !path
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| last.contains('.'))
 }

@@ -30,7 +30,7 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
         Ok(resumed) => resumed,
         Err(page) => return page,
     };
-    let decision = guard::decide(&parts, &resumed);
+    let decision = guard::decide(&parts, resumed.authn.as_ref().ok().map(|p| p.role));
     let resume::Resumed {
         authn,
         mut headers,

@@ -9,7 +9,10 @@ use axum::{
 };
 
 use super::{
-    authenticate::Authn, context::RequestContext, cookies, flows, guard, response::error_page,
+    authenticate::Authn,
+    context::{is_page_load, wants_html, RequestContext},
+    cookies, flows,
+    response::error_page,
 };
 use crate::{
     error::AuthError,
@@ -69,8 +72,8 @@ pub async fn resume(
 /// A page load, or a server function posted by a plain HTML form (it has
 /// passed the same-origin check already).
 fn resumable(parts: &Parts) -> bool {
-    guard::is_page_load(parts)
+    is_page_load(parts)
         || (parts.method == Method::POST
             && parts.uri.path().starts_with("/api/fn/")
-            && super::context::wants_html(&parts.headers))
+            && wants_html(&parts.headers))
 }
