@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and service tests, the HTTP integration suite
-# against the real server binary, and Playwright in Debian's Chromium.
+# (the app in process, plus the real binary where the process matters), and
+# Playwright in Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 start=$(date +%s)
+
+# cargo-leptos builds with type-erased views (which the WASM also uses); every
+# cargo command below uses the same flag, so they share its build (see the
+# Rust tests step).
+erase="--cfg erase_components"
 
 step() { printf '\n\033[1;34m== %s\033[0m (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
 
@@ -14,9 +20,12 @@ cargo fmt --all --check
 # With the flags of the real builds (see below), so it lints the code that ships:
 # the whole workspace with its tests for the host, and the app as the browser
 # gets it (wasm32, `hydrate`).
+step "layout (scripts/layout-check.py: file and function sizes, no import loops)"
+python3 scripts/layout-check.py
+
 step "lints (cargo clippy -D warnings: workspace, all targets; app and frontend for wasm32)"
-RUSTFLAGS="--cfg erase_components" cargo clippy --workspace --all-targets -- -D warnings
-RUSTFLAGS="--cfg erase_components" cargo clippy -p app -p frontend --features app/hydrate \
+RUSTFLAGS="$erase" cargo clippy --workspace --all-targets -- -D warnings
+RUSTFLAGS="$erase" cargo clippy -p app -p frontend --features app/hydrate \
   --target wasm32-unknown-unknown -- -D warnings
 
 # `--tests` builds the server's test binaries in the same cargo invocation as
@@ -33,10 +42,10 @@ cargo leptos build --split --bin-cargo-args=--tests
 # the tests compile only the test targets cargo-leptos did not build, in the
 # same target dir. (A build without the flag recompiles everything and leaves a
 # target/debug/server whose pages do not hydrate.)
-export RUSTFLAGS="--cfg erase_components"
+export RUSTFLAGS="$erase"
 
-step "Rust tests (unit + HTTP integration on SQLite)"
-TEST_DATABASE_URL= cargo test -p app -p server -p migration -p portcullis-client
+step "Rust tests (unit, services and HTTP integration on SQLite)"
+TEST_DATABASE_URL= cargo test -p portcullis-core -p app -p server -p migration -p portcullis-client
 
 # PostgreSQL: the whole HTTP suite again, each test server on a fresh database
 # of its own (`pt_…`, created by the tests, dropped below), when TEST_DATABASE_URL

@@ -13,7 +13,7 @@ use crate::error::AuthError;
 pub async fn register(username: String, password: String) -> Result<User, AuthError> {
     use crate::server::{authentication::users, web::context::RequestContext};
     let ctx = RequestContext::current()?;
-    let result = users::register_user(&ctx.state, &username, password.into(), &ctx.device).await;
+    let result = users::register_user(&ctx.state, &username, password.into(), &ctx.device()).await;
     finish(&ctx, result, "/login?registered=1", "/register", "")
 }
 

@@ -47,7 +47,7 @@ pub async fn register(
         &ctx.state,
         &body.username,
         body.password.into(),
-        &ctx.device,
+        &ctx.device(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(user)))

@@ -38,7 +38,7 @@ pub async fn token(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let state = &ctx.state;
-    state.limiter.hit(Bucket::Token, ctx.device.ip_addr())?;
+    state.limiter.hit(Bucket::Token, ctx.device().ip_addr())?;
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -48,7 +48,7 @@ pub async fn token(
     } else {
         serde_json::from_slice(&body).map_err(|e| token_request_error(&e.to_string()))?
     };
-    let device = ctx.device.clone();
+    let device = ctx.device();
     let issued = match request {
         TokenRequest::Password { username, password } => {
             sessions::sign_in(state, &username, password.into(), device).await?

@@ -12,7 +12,9 @@ use crate::{
 pub struct Principal {
     pub user_id: Uuid,
     pub session_id: Uuid,
-    pub username: String,
+    /// Shared, so the per-request copy out of the verified-token cache
+    /// allocates nothing.
+    pub username: std::sync::Arc<str>,
     pub role: Role,
     /// Unix seconds.
     pub expires_at: i64,
@@ -22,7 +24,7 @@ impl From<&Principal> for User {
     fn from(p: &Principal) -> Self {
         Self {
             id: p.user_id,
-            username: p.username.clone(),
+            username: p.username.to_string(),
             role: p.role,
         }
     }

@@ -165,7 +165,7 @@ impl TokenService {
         Ok(Principal {
             user_id: claims.sub,
             session_id: claims.sid,
-            username: claims.name,
+            username: claims.name.into(),
             role,
             expires_at: claims.exp,
         })
@@ -207,7 +207,7 @@ mod tests {
             (p.user_id, p.session_id, p.role, p.expires_at),
             (user, sid, Role::Admin, exp)
         );
-        assert_eq!(p.username, "alice");
+        assert_eq!(&*p.username, "alice");
     }
 
     #[test]

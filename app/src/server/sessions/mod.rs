@@ -58,7 +58,7 @@ impl From<&Issued> for Principal {
         Self {
             user_id: issued.user.id,
             session_id: issued.session_id,
-            username: issued.user.username.clone(),
+            username: issued.user.username.as_str().into(),
             role: issued.user.role,
             expires_at: issued.access_expires_at,
         }

@@ -27,7 +27,8 @@ use crate::{
 pub struct RequestContext {
     pub state: AppState,
     pub authn: Authn,
-    pub device: Device,
+    user_agent: Option<HeaderValue>,
+    peer: Option<SocketAddr>,
     pub refresh_cookie: Option<String>,
     /// A form posted without JavaScript (`Accept: text/html`): it wants a page
     /// back, so a server function answers it with a redirect.
@@ -50,7 +51,8 @@ impl RequestContext {
         Self {
             state: state.clone(),
             authn,
-            device: device(&parts.headers, peer),
+            user_agent: parts.headers.get(header::USER_AGENT).cloned(),
+            peer,
             refresh_cookie: cookies::read(&parts.headers, cookies::names(&state.config).refresh)
                 .map(str::to_owned),
             wants_html: wants_html(&parts.headers),
@@ -68,6 +70,21 @@ impl RequestContext {
             AuthError::Internal
         })?;
         Ok(Self::from_parts(&state, &parts, None))
+    }
+
+    /// The device summary recorded with a session (made only when needed:
+    /// most requests never record one).
+    #[must_use]
+    pub fn device(&self) -> Device {
+        Device {
+            user_agent: self
+                .user_agent
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+            ip: self.peer.map(|p| p.ip().to_string()).unwrap_or_default(),
+        }
     }
 
     /// The caller, or why there is none.
@@ -95,19 +112,6 @@ impl FromRequestParts<AppState> for RequestContext {
         // The handler is the last reader: take the outcome rather than copy it.
         let authn = parts.extensions.remove::<Authn>();
         Ok(Self::from_parts(state, parts, authn))
-    }
-}
-
-/// The device summary recorded with a session.
-#[must_use]
-pub fn device(headers: &HeaderMap, peer: Option<SocketAddr>) -> Device {
-    Device {
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned(),
-        ip: peer.map(|p| p.ip().to_string()).unwrap_or_default(),
     }
 }
 

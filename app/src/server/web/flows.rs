@@ -73,7 +73,7 @@ pub async fn sign_in(
     username: &str,
     password: SecretString,
 ) -> Outcome<sessions::Issued> {
-    let result = sessions::sign_in(&ctx.state, username, password, ctx.device.clone()).await;
+    let result = sessions::sign_in(&ctx.state, username, password, ctx.device()).await;
     let issued = result.as_ref().ok().cloned();
     Outcome::new(ctx, result, issued.as_ref())
 }
@@ -81,7 +81,7 @@ pub async fn sign_in(
 /// Rotates the refresh cookie and issues a new access token.
 pub async fn refresh(ctx: &RequestContext) -> Outcome<sessions::Issued> {
     let result = match &ctx.refresh_cookie {
-        Some(token) => sessions::refresh(&ctx.state, token, ctx.device.clone()).await,
+        Some(token) => sessions::refresh(&ctx.state, token, ctx.device()).await,
         None => Err(AuthError::TokenMissing),
     };
     let issued = result.as_ref().ok().cloned();
@@ -125,7 +125,7 @@ pub async fn change_password(
                 new,
                 sign_out_others,
             };
-            account::change_password(&ctx.state, &authz, change, &ctx.device).await
+            account::change_password(&ctx.state, &authz, change, &ctx.device()).await
         }
         Err(err) => Err(err),
     };
