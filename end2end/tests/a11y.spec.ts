@@ -15,7 +15,7 @@ const source = (file: string) => readFileSync(resolve(root, file), 'utf8');
 /** The paths of `<Route path=path!("…")>` in `App`. */
 const routes = [...source('app/src/lib.rs').matchAll(/path=path!\("([^"]*)"\)/g)].map((m) => m[1]);
 /** The paths the policy's route table protects (`Access::Requires`). */
-const protectedRoutes = [...source('app/src/policy.rs').matchAll(/\("(\/[^"]*)", Access::Requires/g)].map((m) => m[1]);
+const protectedRoutes = [...source('core/src/policy.rs').matchAll(/\("(\/[^"]*)", Access::Requires/g)].map((m) => m[1]);
 
 interface Meta { title: string; description: string }
 /** `site::PAGES` by path, plus `NOT_FOUND` and `FORBIDDEN`, read from the Rust source. */
