@@ -193,7 +193,7 @@ impl AuthError {
 
 mod envelope;
 pub use envelope::ErrorBody;
-#[cfg(feature = "server-fn")]
+#[cfg(all(feature = "server-fn", not(target_arch = "wasm32")))]
 pub use envelope::ON_SERVER_FN_ERROR;
 
 #[cfg(test)]

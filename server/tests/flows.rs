@@ -35,6 +35,10 @@ async fn a_page_load_over_the_refresh_limit_answers_429_and_keeps_the_session() 
     assert!(page.set_cookies().is_empty(), "{:?}", page.set_cookies());
     assert!(page.text.contains("Too many attempts"), "{}", page.text);
     assert_eq!(browser.cookies[REFRESH], refresh_before);
+    // A public page is not held hostage: it renders for a visitor, cookies kept.
+    let login = browser.send(Method::GET, "/login", None).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    assert!(login.set_cookies().is_empty());
     // The JSON refresh follows the same rule.
     let json = browser.refresh().await;
     assert_eq!(json.status, StatusCode::TOO_MANY_REQUESTS);
@@ -82,4 +86,59 @@ async fn signing_out_of_an_ended_session_still_clears_the_cookies_on_both_doors(
     assert_eq!(out.status, StatusCode::UNAUTHORIZED, "{}", out.text);
     assert_eq!(out.headers["clear-site-data"], "\"cookies\"");
     assert!(server_fn.cookies.is_empty(), "{:?}", server_fn.cookies);
+}
+
+#[tokio::test]
+async fn signing_out_with_only_the_refresh_cookie_ends_the_session_on_the_server() {
+    let app = spawn_app(&[]).await;
+    let mut browser = Client::new(&app);
+    browser.signed_in_user(PW).await;
+    let mut copy = browser.clone();
+    // The access cookie expired; the browser still holds the refresh cookie.
+    browser.cookies.remove(ACCESS);
+    let out = browser.form("/api/fn/logout", &[("scope", "local")]).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.text);
+    assert!(browser.cookies.is_empty());
+    // The refresh token a thief copied is dead too: the session really ended.
+    copy.cookies.remove(ACCESS);
+    assert_eq!(copy.refresh().await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_password_change_without_a_live_access_token_keeps_the_cookies_to_refresh() {
+    let app = spawn_app(&[]).await;
+    let mut browser = Client::new(&app);
+    browser.signed_in_user(PW).await;
+    browser.cookies.remove(ACCESS);
+    let body =
+        serde_json::json!({"current_password": PW, "new_password": "a brand new passphrase"});
+    let out = browser
+        .send(Method::POST, "/api/auth/password", Some(body))
+        .await;
+    assert_eq!(out.status, StatusCode::UNAUTHORIZED, "{}", out.text);
+    assert!(out.set_cookies().is_empty(), "{:?}", out.set_cookies());
+    // The client does what `token_missing` asks: refresh, then retry.
+    assert_eq!(browser.refresh().await.status, StatusCode::OK);
+    assert_eq!(browser.me().await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_request_with_an_authorization_header_is_never_resumed_from_the_cookie() {
+    let app = spawn_app(&[]).await;
+    let mut browser = Client::new(&app);
+    browser.signed_in_user(PW).await;
+    browser.cookies.remove(ACCESS);
+    let page = browser
+        .send_with(
+            Method::GET,
+            "/dashboard",
+            None,
+            &[("authorization", "Bearer expired.or.forged")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    assert!(
+        page.set_cookies().is_empty(),
+        "the refresh cookie was not used"
+    );
 }

@@ -122,8 +122,8 @@ impl From<ErrorBody> for AuthError {
 /// Called with every error a server function's machinery makes for us (most
 /// often arguments that could not be decoded, before our code runs). The
 /// server sets it at start-up to give the response the error's own status
-/// (400, not leptos's 500); in the browser it stays unset.
-#[cfg(feature = "server-fn")]
+/// (400, not leptos's 500). The browser build has no such hook.
+#[cfg(all(feature = "server-fn", not(target_arch = "wasm32")))]
 pub static ON_SERVER_FN_ERROR: std::sync::OnceLock<fn(&AuthError)> = std::sync::OnceLock::new();
 
 /// Server functions carry our error, not Leptos's string-typed one.
@@ -138,6 +138,7 @@ impl server_fn::error::FromServerFnError for AuthError {
             E::Request(msg) | E::Response(msg) => Self::Transport(msg),
             other => Self::Transport(other.to_string()),
         };
+        #[cfg(not(target_arch = "wasm32"))]
         if let Some(hook) = ON_SERVER_FN_ERROR.get() {
             hook(&err);
         }

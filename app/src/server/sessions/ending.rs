@@ -5,13 +5,14 @@ use chrono::Utc;
 use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use super::refresh_token::token_hash;
 use crate::{
     auth::{LogoutScope, SessionInfo},
     error::AuthError,
     operations::Operation,
     server::{
         authentication::authorized::Authorized,
-        entity::session,
+        entity::{refresh_token, session},
         platform::{db::db_err, duration::to_chrono, state::AppState},
     },
 };
@@ -48,6 +49,36 @@ pub async fn logout(
 ) -> Result<u64, AuthError> {
     let me = authz.expect(Operation::SignOut)?.own()?;
     end_own(state, me.user_id, me.session_id, scope).await
+}
+
+/// [`logout`] for a browser whose access token has expired or cannot be read:
+/// the refresh token it still holds names the session. Returns how many ended.
+///
+/// # Errors
+/// [`AuthError::TokenInvalid`] for an unknown token, [`AuthError::SessionRevoked`]
+/// when its session has already ended, [`AuthError::Internal`].
+pub async fn logout_by_refresh_token(
+    state: &AppState,
+    presented: &str,
+    scope: LogoutScope,
+) -> Result<u64, AuthError> {
+    if presented.len() > 64 {
+        return Err(AuthError::TokenInvalid);
+    }
+    let row = refresh_token::Entity::find_by_id(token_hash(presented))
+        .one(&state.db)
+        .await
+        .map_err(db_err)?
+        .ok_or(AuthError::TokenInvalid)?;
+    let session = session::Entity::find_by_id(row.session_id)
+        .one(&state.db)
+        .await
+        .map_err(db_err)?
+        .ok_or(AuthError::TokenInvalid)?;
+    if session.revoked_at.is_some() {
+        return Err(AuthError::SessionRevoked);
+    }
+    end_own(state, session.user_id, session.id, scope).await
 }
 
 /// [`logout`] for a caller already checked (the password change's "sign out my other devices").

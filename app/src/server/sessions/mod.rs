@@ -20,7 +20,7 @@ pub mod refresh_token;
 pub mod revocation;
 
 pub use device::Device;
-pub use ending::{describe, list, logout, revoke, revoke_all, revoke_own};
+pub use ending::{describe, list, logout, logout_by_refresh_token, revoke, revoke_all, revoke_own};
 pub use lifecycle::{refresh, sign_in, start};
 
 use uuid::Uuid;

@@ -88,27 +88,42 @@ pub async fn refresh(ctx: &RequestContext) -> Outcome<sessions::Issued> {
     Outcome::new(ctx, result, issued.as_ref())
 }
 
-/// Ends this session, the others or all of them. Unless only the others end,
-/// the cookies are cleared and `Clear-Site-Data` sent whatever happens, even
-/// when the access token had already expired or been revoked: a sign-out
-/// always leaves the browser signed out. Returns how many sessions ended.
+/// Ends this session, the others or all of them, and returns how many ended.
+///
+/// With an expired or unreadable access token the refresh cookie still names
+/// the session, so it ends all the same. Unless only the others end, the
+/// cookies are cleared and `Clear-Site-Data` sent even when the session had
+/// already ended: a sign-out leaves the browser signed out. The one exception
+/// is a passing failure of the revocation itself (the database, a busy
+/// server): then the cookies stay, so the user can try again rather than
+/// believe a still-valid session is over.
 pub async fn sign_out(ctx: &RequestContext, scope: LogoutScope) -> Outcome<u64> {
     let result = match ctx.authorize(Operation::SignOut) {
         Ok(authz) => sessions::logout(&ctx.state, &authz, scope).await,
+        Err(AuthError::TokenExpired | AuthError::TokenMissing | AuthError::TokenInvalid)
+            if ctx.refresh_cookie.is_some() =>
+        {
+            let token = ctx.refresh_cookie.as_deref().unwrap_or_default();
+            sessions::logout_by_refresh_token(&ctx.state, token, scope).await
+        }
         Err(err) => Err(err),
     };
-    let mut outcome = Outcome::new(ctx, result, None);
-    if scope != LogoutScope::Others {
-        outcome.headers = cookies::clear(&ctx.state.config)
-            .into_iter()
-            .map(|v| (header::SET_COOKIE, v))
-            .collect();
-        outcome.headers.push((
-            HeaderName::from_static("clear-site-data"),
-            HeaderValue::from_static("\"cookies\""),
-        ));
+    let passing = matches!(
+        result,
+        Err(AuthError::Internal | AuthError::Busy | AuthError::RateLimited { .. })
+    );
+    if scope == LogoutScope::Others || passing {
+        return Outcome::new(ctx, result, None);
     }
-    outcome
+    let mut headers: Vec<_> = cookies::clear(&ctx.state.config)
+        .into_iter()
+        .map(|v| (header::SET_COOKIE, v))
+        .collect();
+    headers.push((
+        HeaderName::from_static("clear-site-data"),
+        HeaderValue::from_static("\"cookies\""),
+    ));
+    Outcome { result, headers }
 }
 
 /// Changes the caller's password; with `sign_out_others`, every other session ends.
@@ -127,7 +142,14 @@ pub async fn change_password(
             };
             account::change_password(&ctx.state, &authz, change, &ctx.device()).await
         }
-        Err(err) => Err(err),
+        // Not signed in *now* (say, the access token just expired): the
+        // client refreshes and retries; its cookies are not ours to drop.
+        Err(err) => {
+            return Outcome {
+                result: Err(err),
+                headers: Vec::new(),
+            }
+        }
     };
     Outcome::new(ctx, result, None)
 }

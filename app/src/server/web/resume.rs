@@ -4,7 +4,7 @@
 //! The refresh itself is [`flows::refresh`], the same as the SPA's.
 
 use axum::{
-    http::{request::Parts, HeaderName, HeaderValue, Method},
+    http::{header, request::Parts, HeaderName, HeaderValue, Method},
     response::Response,
 };
 
@@ -16,6 +16,7 @@ use super::{
 };
 use crate::{
     error::AuthError,
+    policy::{self, Access},
     server::{authentication::tokens::Principal, platform::state::AppState},
 };
 
@@ -31,9 +32,15 @@ pub struct Resumed {
 /// Resumes the session when the request is a page load with an expired or
 /// missing access token and a refresh cookie.
 ///
+/// A request carrying an `Authorization` header is never resumed from the
+/// cookie: it skipped the CSRF check because it claims not to use cookies.
+///
 /// # Errors
 /// A failure that does not end the session (a limit, a busy hasher, the
-/// database) answers the page with its own status and `Retry-After`, cookies kept.
+/// database) on a page that needs a signed-in visitor answers with its own
+/// status and `Retry-After`, cookies kept. Public pages and form posts go on
+/// unauthenticated instead, so nobody (say, everyone behind one address
+/// whose refresh limit a script used up) is kept from the sign-in page.
 pub async fn resume(
     state: &AppState,
     parts: &Parts,
@@ -52,7 +59,7 @@ pub async fn resume(
         resumed.authn,
         Err(AuthError::TokenExpired | AuthError::TokenMissing)
     );
-    if !expired || !resumable(parts) {
+    if !expired || !resumable(parts) || parts.headers.contains_key(header::AUTHORIZATION) {
         return Ok(resumed);
     }
     if cookies::read(&parts.headers, cookies::names(&state.config).refresh).is_none() {
@@ -64,9 +71,17 @@ pub async fn resume(
     match outcome.result {
         Ok(issued) => resumed.authn = Ok(Principal::from(&issued)),
         Err(err) if err.needs_sign_in() => resumed.ended = true,
-        Err(err) => return Err(error_page(&err)),
+        Err(err) if needs_visitor(parts) => return Err(error_page(&err)),
+        Err(err) => {
+            tracing::info!(%err, "session not resumed; the request goes on unauthenticated")
+        }
     }
     Ok(resumed)
+}
+
+/// A page load of a path the policy protects.
+fn needs_visitor(parts: &Parts) -> bool {
+    is_page_load(parts) && policy::access_for(parts.uri.path()) != Access::Public
 }
 
 /// A page load, or a server function posted by a plain HTML form (it has
