@@ -182,7 +182,11 @@ fn layers(c: &mut Criterion, rt: &tokio::runtime::Runtime, state: &AppState, coo
     });
     group.finish();
 
-    let router = server::routes::router(state.clone());
+    let router = {
+        // Leptos's route list is built on the runtime.
+        let _inside = rt.enter();
+        server::routes::router(state.clone())
+    };
     let mut whole = c.benchmark_group("in process, no TCP");
     whole.bench_function("GET /api/me through the whole router", |b| {
         b.iter(|| {
