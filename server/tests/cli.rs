@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{database_url, run_cli, spawn_app, Client};
+use common::{database_url, run_cli, spawn_app, spawn_binary, Client};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -102,4 +102,15 @@ async fn the_command_line_cannot_demote_the_last_admin() {
     );
     assert_eq!(c.me().await.body["role"], "admin");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn the_server_process_stops_cleanly_on_ctrl_c() {
+    let mut app = spawn_binary(&[]);
+    let mut c = Client::new(&app);
+    c.signed_in_user("correct horse battery").await;
+    let status = app.interrupt().expect("the server exits after SIGINT");
+    assert!(status.success(), "graceful shutdown exits 0: {status}");
+    // Nothing listens any more.
+    assert!(reqwest::get(format!("{}/api/me", app.base)).await.is_err());
 }

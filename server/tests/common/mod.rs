@@ -69,6 +69,29 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Sends the server process SIGINT (Ctrl-C) and waits for it to exit;
+    /// `None` for an in-process app, or if it has not exited within 30 s.
+    pub fn interrupt(&mut self) -> Option<std::process::ExitStatus> {
+        let Running::Process(child) = &mut self.running else {
+            return None;
+        };
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .ok()?;
+        assert!(sent.success(), "kill -INT");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = child.try_wait().ok()? {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         match &mut self.running {
