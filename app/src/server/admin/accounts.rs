@@ -4,7 +4,6 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::view;
 use crate::{
     admin::AdminUser,
     auth::User,
@@ -61,5 +60,5 @@ pub async fn reset_password(
     }
     let ended = sessions::revoke_all(state, account.id, "password_reset").await?;
     tracing::info!(actor = %authz.actor_id(), user_id = %account.id, ended, "password reset");
-    Ok((view(&account), ended))
+    Ok((AdminUser::from(&account), ended))
 }

@@ -69,7 +69,7 @@ pub async fn list_users(
         .await
         .map_err(db_err)?;
     Ok(UserPage {
-        users: rows.iter().map(view).collect(),
+        users: rows.iter().map(AdminUser::from).collect(),
         total,
         page,
         per_page,
@@ -90,7 +90,7 @@ pub async fn set_role(
     authz.expect(Operation::SetRole)?;
     let target = find(state, id).await?;
     if current_role(&target) == role {
-        return Ok(view(&target));
+        return Ok(AdminUser::from(&target));
     }
     let removes_admin = is_active_admin(&target) && role != Role::Admin;
     let updated = change(
@@ -125,7 +125,7 @@ pub async fn set_disabled(
     authz.expect(Operation::SetDisabled)?;
     let target = find(state, id).await?;
     if target.disabled == disabled {
-        return Ok(view(&target));
+        return Ok(AdminUser::from(&target));
     }
     let removes_admin = disabled && is_active_admin(&target);
     let updated = change(
@@ -202,7 +202,7 @@ async fn change(
             disabled: updated.disabled,
         },
     );
-    Ok(view(&updated))
+    Ok(AdminUser::from(&updated))
 }
 
 /// `SELECT 1 FROM users other WHERE other.role = 'admin' AND NOT other.disabled AND other.id <> $id`
@@ -227,17 +227,6 @@ fn current_role(model: &user::Model) -> Role {
 
 fn is_active_admin(model: &user::Model) -> bool {
     current_role(model) == Role::Admin && !model.disabled
-}
-
-/// A user row as an admin sees it.
-fn view(model: &user::Model) -> AdminUser {
-    AdminUser {
-        id: model.id,
-        username: model.username.clone(),
-        role: current_role(model),
-        disabled: model.disabled,
-        created_at: model.created_at.to_rfc3339(),
-    }
 }
 
 fn escape_like(s: &str) -> String {

@@ -121,7 +121,7 @@ pub async fn register(
         _ => db_err(err),
     })?;
     tracing::info!(user_id = %model.id, "user registered");
-    Ok(view(&model))
+    Ok(User::from(&model))
 }
 
 /// Registers a user with the default role, within the per-IP registration limit.
@@ -244,16 +244,6 @@ pub async fn find_by_key(
         .one(db)
         .await
         .map_err(db_err)
-}
-
-/// The public view of a user row.
-#[must_use]
-pub fn view(model: &user::Model) -> User {
-    User {
-        id: model.id,
-        username: model.username.clone(),
-        role: Role::from(model.role),
-    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,30 @@ pub enum StoredRole {
     Admin,
 }
 
+/// A user row as the UI and the JSON API see it.
+impl From<&Model> for crate::auth::User {
+    fn from(model: &Model) -> Self {
+        Self {
+            id: model.id,
+            username: model.username.clone(),
+            role: model.role.into(),
+        }
+    }
+}
+
+/// A user row as an admin sees it.
+impl From<&Model> for crate::admin::AdminUser {
+    fn from(model: &Model) -> Self {
+        Self {
+            id: model.id,
+            username: model.username.clone(),
+            role: model.role.into(),
+            disabled: model.disabled,
+            created_at: model.created_at.to_rfc3339(),
+        }
+    }
+}
+
 // Both conversions match exhaustively: a new `Role` does not compile until it
 // has a stored name here.
 impl From<StoredRole> for Role {

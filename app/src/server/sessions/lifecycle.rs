@@ -230,7 +230,7 @@ fn issue(
     refresh_token: String,
     now: DateTime<Utc>,
 ) -> Result<Issued, AuthError> {
-    let view = users::view(user);
+    let view = crate::auth::User::from(user);
     let (access_token, access_expires_at) = state.tokens.issue(
         user.id,
         session.id,
