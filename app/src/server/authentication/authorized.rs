@@ -8,7 +8,7 @@
 use crate::{
     error::AuthError,
     operations::Operation,
-    policy::{self, Access, Decision, Permission},
+    policy::{self, Access, Decision},
     server::authentication::tokens::Principal,
 };
 
@@ -62,12 +62,6 @@ impl Authorized {
         }
     }
 
-    /// Who this acts for.
-    #[must_use]
-    pub fn actor(&self) -> &Actor {
-        &self.actor
-    }
-
     /// The signed-in user, unless this is the operator.
     #[must_use]
     pub fn user(&self) -> Option<&Principal> {
@@ -97,15 +91,6 @@ impl Authorized {
         } else {
             tracing::error!(proof = ?self.operation, needed = ?operation, "a service got the proof of another operation");
             Err(AuthError::Forbidden)
-        }
-    }
-
-    /// The permission the operation needed, if any.
-    #[must_use]
-    pub fn permission(&self) -> Option<Permission> {
-        match self.operation.access() {
-            Access::Public => None,
-            Access::Requires(permission) => Some(permission),
         }
     }
 

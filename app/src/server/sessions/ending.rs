@@ -5,14 +5,13 @@ use chrono::Utc;
 use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::refresh_token::token_hash;
 use crate::{
     auth::{LogoutScope, SessionInfo},
     error::AuthError,
     operations::Operation,
     server::{
         authentication::authorized::Authorized,
-        entity::{refresh_token, session},
+        entity::session,
         platform::{db::db_err, duration::to_chrono, state::AppState},
     },
 };
@@ -62,19 +61,7 @@ pub async fn logout_by_refresh_token(
     presented: &str,
     scope: LogoutScope,
 ) -> Result<u64, AuthError> {
-    if presented.len() > 64 {
-        return Err(AuthError::TokenInvalid);
-    }
-    let row = refresh_token::Entity::find_by_id(token_hash(presented))
-        .one(&state.db)
-        .await
-        .map_err(db_err)?
-        .ok_or(AuthError::TokenInvalid)?;
-    let session = session::Entity::find_by_id(row.session_id)
-        .one(&state.db)
-        .await
-        .map_err(db_err)?
-        .ok_or(AuthError::TokenInvalid)?;
+    let (_, session) = super::refresh_token::find(state, presented).await?;
     if session.revoked_at.is_some() {
         return Err(AuthError::SessionRevoked);
     }

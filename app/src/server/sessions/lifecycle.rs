@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     ending::revoke,
-    refresh_token::{new_token, seal, token_hash, unseal},
+    refresh_token::{find as find_token, load_session, new_token, seal, token_hash, unseal},
     Device, Issued,
 };
 use crate::{
@@ -95,23 +95,15 @@ pub async fn refresh(
     device: Device,
 ) -> Result<Issued, AuthError> {
     state.limiter.hit(Bucket::Refresh, device.ip_addr())?;
-    if presented.len() > 64 {
-        return Err(AuthError::TokenInvalid);
-    }
     let now = Utc::now();
-    let row = refresh_token::Entity::find_by_id(token_hash(presented))
-        .one(&state.db)
-        .await
-        .map_err(db_err)?
-        .ok_or(AuthError::TokenInvalid)?;
-    let mut session = load(state, row.session_id).await?;
+    let (row, mut session) = find_token(state, presented).await?;
     let user = live_user(state, &session, now).await?;
     if row.generation == session.generation {
         if let Some(issued) = rotate(state, &user, &session, presented, &device, now).await? {
             return Ok(issued);
         }
         // Another request rotated this token a moment ago: it is now the parent.
-        session = load(state, row.session_id).await?;
+        session = load_session(state, row.session_id).await?;
         check_alive(state, &session, now)?;
     }
     let in_grace = session.rotated_at.is_some_and(|at| {
@@ -182,14 +174,6 @@ async fn rotate(
     rotated.last_used_at = now;
     tracing::info!(user_id = %user.id, session_id = %session.id, generation, "session refreshed");
     issue(state, user, &rotated, next, now).map(Some)
-}
-
-async fn load(state: &AppState, id: Uuid) -> Result<session::Model, AuthError> {
-    session::Entity::find_by_id(id)
-        .one(&state.db)
-        .await
-        .map_err(db_err)?
-        .ok_or(AuthError::TokenInvalid)
 }
 
 /// The session's user, if the session is alive and the user may still sign in.

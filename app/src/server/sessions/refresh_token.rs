@@ -4,7 +4,48 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use sha2::{Digest, Sha256};
 
-use crate::error::AuthError;
+use crate::{
+    error::AuthError,
+    server::{
+        entity::{refresh_token, session},
+        platform::{db::db_err, state::AppState},
+    },
+};
+use sea_orm::EntityTrait;
+
+/// The stored row of a presented refresh token and its session, as they are
+/// now (the session may have moved on to a later generation).
+///
+/// # Errors
+/// [`AuthError::TokenInvalid`] for an over-long or unknown token,
+/// [`AuthError::Internal`] on a database failure.
+pub async fn find(
+    state: &AppState,
+    presented: &str,
+) -> Result<(refresh_token::Model, session::Model), AuthError> {
+    if presented.len() > 64 {
+        return Err(AuthError::TokenInvalid);
+    }
+    let row = refresh_token::Entity::find_by_id(token_hash(presented))
+        .one(&state.db)
+        .await
+        .map_err(db_err)?
+        .ok_or(AuthError::TokenInvalid)?;
+    let session = load_session(state, row.session_id).await?;
+    Ok((row, session))
+}
+
+/// A session by id, as it is now.
+///
+/// # Errors
+/// [`AuthError::TokenInvalid`] when it is gone, [`AuthError::Internal`].
+pub async fn load_session(state: &AppState, id: uuid::Uuid) -> Result<session::Model, AuthError> {
+    session::Entity::find_by_id(id)
+        .one(&state.db)
+        .await
+        .map_err(db_err)?
+        .ok_or(AuthError::TokenInvalid)
+}
 
 /// A new random refresh token.
 ///

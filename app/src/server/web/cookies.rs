@@ -8,7 +8,10 @@
 //! a page load after the access token expired resumes the session on the
 //! server (see `middleware`), so a reload never shows the login page.
 
-use http::{header::COOKIE, HeaderMap, HeaderValue};
+use http::{
+    header::{COOKIE, SET_COOKIE},
+    HeaderMap, HeaderName, HeaderValue,
+};
 
 use portcullis_core::transport::CookieNames;
 
@@ -20,9 +23,9 @@ pub fn names(config: &Config) -> CookieNames {
     CookieNames::new(config.secure_cookies)
 }
 
-/// `Set-Cookie` values that store freshly issued tokens.
+/// `Set-Cookie` headers that store freshly issued tokens.
 #[must_use]
-pub fn set(config: &Config, issued: &Issued) -> Vec<HeaderValue> {
+pub fn set(config: &Config, issued: &Issued) -> Vec<(HeaderName, HeaderValue)> {
     let CookieNames { access, refresh } = names(config);
     let now = chrono::Utc::now().timestamp();
     vec![
@@ -49,9 +52,9 @@ fn fresh_max_age(expires_at: i64, now: i64) -> i64 {
     (expires_at - now).max(1)
 }
 
-/// `Set-Cookie` values that delete both cookies.
+/// `Set-Cookie` headers that delete both cookies.
 #[must_use]
-pub fn clear(config: &Config) -> Vec<HeaderValue> {
+pub fn clear(config: &Config) -> Vec<(HeaderName, HeaderValue)> {
     let CookieNames { access, refresh } = names(config);
     vec![
         cookie(config, access, "", 0),
@@ -59,7 +62,7 @@ pub fn clear(config: &Config) -> Vec<HeaderValue> {
     ]
 }
 
-fn cookie(config: &Config, name: &str, value: &str, max_age: i64) -> HeaderValue {
+fn cookie(config: &Config, name: &str, value: &str, max_age: i64) -> (HeaderName, HeaderValue) {
     let secure = if config.secure_cookies {
         "; Secure"
     } else {
@@ -70,8 +73,9 @@ fn cookie(config: &Config, name: &str, value: &str, max_age: i64) -> HeaderValue
         max_age.max(0)
     );
     // Names and values are base64url/JWT characters only, so this cannot fail.
-    HeaderValue::from_str(&text)
-        .unwrap_or_else(|_| HeaderValue::from_static("portcullis-invalid=; Max-Age=0"))
+    let value = HeaderValue::from_str(&text)
+        .unwrap_or_else(|_| HeaderValue::from_static("portcullis-invalid=; Max-Age=0"));
+    (SET_COOKIE, value)
 }
 
 /// The value of the named cookie in the request, if present (the first one wins).

@@ -38,15 +38,11 @@ impl<T> Outcome<T> {
         issued: Option<&sessions::Issued>,
     ) -> Self {
         let config = &ctx.state.config;
-        let cookies = match (&result, issued) {
+        let headers = match (&result, issued) {
             (Ok(_), Some(issued)) => cookies::set(config, issued),
             (Err(err), _) if err.needs_sign_in() => cookies::clear(config),
             _ => Vec::new(),
         };
-        let headers = cookies
-            .into_iter()
-            .map(|v| (header::SET_COOKIE, v))
-            .collect();
         Self { result, headers }
     }
 
@@ -115,10 +111,7 @@ pub async fn sign_out(ctx: &RequestContext, scope: LogoutScope) -> Outcome<u64> 
     if scope == LogoutScope::Others || passing {
         return Outcome::new(ctx, result, None);
     }
-    let mut headers: Vec<_> = cookies::clear(&ctx.state.config)
-        .into_iter()
-        .map(|v| (header::SET_COOKIE, v))
-        .collect();
+    let mut headers = cookies::clear(&ctx.state.config);
     headers.push((
         HeaderName::from_static("clear-site-data"),
         HeaderValue::from_static("\"cookies\""),

@@ -46,8 +46,7 @@ pub async fn apply(
             let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
             let login = if ended {
                 if headers.is_empty() {
-                    let clear = cookies::clear(&state.config);
-                    *headers = clear.into_iter().map(|v| (header::SET_COOKIE, v)).collect();
+                    *headers = cookies::clear(&state.config);
                 }
                 policy::ended_login_url(target)
             } else {
