@@ -45,6 +45,9 @@ for flag in "$@"; do
   case $flag in
     --test)
       debian chromium chromium
+      # The multi-instance tests put a real nginx in front of two servers
+      # (they start their own on a free port with a generated config).
+      debian nginx nginx-light
       if [ ! -d end2end/node_modules/@playwright/test ]; then
         log "installing the end2end npm packages (no browser download)"
         (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

@@ -1,5 +1,5 @@
-//! The names a browser request carries: the CSRF header and the two token
-//! cookies. The server, the test harness and `portcullis-client` read them
+//! The names a browser request carries: the CSRF header, the two token
+//! cookies and the device cookie. The server, the test harness and `portcullis-client` read them
 //! from here, so a rename cannot leave one of them behind.
 
 /// The custom header every call from the browser app carries (value `1`): the
@@ -7,11 +7,14 @@
 /// cross-site page cannot add it without a CORS preflight, which is never granted.
 pub const CSRF_HEADER: &str = "x-portcullis-csrf";
 
-/// The names of the access-token and refresh-token cookies.
+/// The names of the access-token and refresh-token cookies, and of the device
+/// cookie: proof that this browser signed into an account before, which keeps
+/// it clear of the slow-down a stranger's failures put on that account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CookieNames {
     pub access: &'static str,
     pub refresh: &'static str,
+    pub device: &'static str,
 }
 
 impl CookieNames {
@@ -25,11 +28,13 @@ impl CookieNames {
             Self {
                 access: "__Host-portcullis-at",
                 refresh: "__Secure-portcullis-rt",
+                device: "__Host-portcullis-dev",
             }
         } else {
             Self {
                 access: "portcullis-at",
                 refresh: "portcullis-rt",
+                device: "portcullis-dev",
             }
         }
     }

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_users;
 mod m20261123_000002_sessions;
 mod m20261123_000003_user_authz;
+mod m20261201_000004_instances;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_users::Migration),
             Box::new(m20261123_000002_sessions::Migration),
             Box::new(m20261123_000003_user_authz::Migration),
+            Box::new(m20261201_000004_instances::Migration),
         ]
     }
 }

@@ -65,7 +65,10 @@ pub async fn bind(
     Ok(Bound { listener, state })
 }
 
-/// Serves `bound` until `shutdown` completes, with the background upkeep running.
+/// Serves `bound` until `shutdown` completes, with the background upkeep
+/// running. Then it drains: the listener closes at once (a proxy sends new
+/// requests to another instance), `/readyz` says `draining`, and requests in
+/// flight get up to `SHUTDOWN_DRAIN` to finish before this returns.
 ///
 /// # Errors
 /// The server's own error, as text.
@@ -74,12 +77,31 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     let router = routes::router(bound.state.clone());
-    maintenance::spawn_maintenance(bound.state);
-    axum::serve(
+    maintenance::spawn_maintenance(bound.state.clone());
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let state = bound.state.clone();
+    let signal = async move {
+        shutdown.await;
+        state
+            .draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!("shutting down: draining requests in flight");
+        let _ = stopping.send(true);
+    };
+    let drain = bound.state.config.shutdown_drain;
+    let server = axum::serve(
         bound.listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| format!("server error: {e}"))
+    .with_graceful_shutdown(signal);
+    tokio::select! {
+        served = server => served.map_err(|e| format!("server error: {e}")),
+        () = async {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(drain).await;
+        } => {
+            tracing::warn!(?drain, "drain time over: exiting with requests still in flight");
+            Ok(())
+        }
+    }
 }

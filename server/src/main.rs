@@ -45,8 +45,24 @@ async fn serve() -> Result<(), String> {
     // when LEPTOS_SITE_ADDR ends in :0.
     println!("listening on http://{local}");
     tracing::info!(%local, "listening");
-    server::serve(bound, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
+    server::serve(bound, stop_signal()).await
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (what an orchestrator sends for a rolling restart).
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot watch for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }

@@ -16,7 +16,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
-use crate::api::{self, admin, auth, token};
+use crate::api::{self, admin, auth, health, token};
 
 /// Request bodies larger than this are refused with 413.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -70,7 +70,10 @@ pub fn router(state: AppState) -> Router {
         .fold(Router::new(), |router, (_, path, handler)| {
             router.route(path, handler)
         })
-        .route("/api/{*rest}", get(api::not_found).post(api::not_found));
+        .route("/api/{*rest}", get(api::not_found).post(api::not_found))
+        // For load balancers; not operations (no caller, nothing changes).
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz));
     Router::new()
         .merge(api)
         .leptos_routes_with_context(&state, routes, context.clone(), {

@@ -356,7 +356,8 @@ async fn cross_site_writes_are_refused_and_change_nothing() {
         reply.status,
         reply.text
     );
-    assert_eq!(reply.set_cookies().len(), 2);
+    // The two token cookies and the device cookie.
+    assert_eq!(reply.set_cookies().len(), 3);
 
     // State-changing server functions take POST only: a GET (a link, an <img>)
     // with the victim's cookies does nothing.
@@ -418,7 +419,13 @@ async fn every_set_cookie_and_security_header_is_as_documented() {
     let name = c.signed_in_user(PW).await;
     let login = c.login(&name, PW).await;
     let cookies = login.set_cookies();
-    assert_eq!(cookies.len(), 2);
+    // Access, refresh, and the device cookie (a year; sign-out leaves it).
+    assert_eq!(cookies.len(), 3);
+    let device = cookies
+        .iter()
+        .find(|c| c.starts_with("portcullis-dev="))
+        .expect("a password sign-in sets the device cookie");
+    assert!(device.contains("Max-Age=31536000"), "{device}");
     for cookie in &cookies {
         for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
             assert!(cookie.contains(attr), "{cookie} lacks {attr}");

@@ -33,7 +33,7 @@ async fn a_user_registers_signs_in_sees_themself_and_signs_out() {
     );
     assert_eq!(login.headers["cache-control"], "no-store");
     let cookies = login.set_cookies();
-    assert_eq!(cookies.len(), 2);
+    assert_eq!(cookies.len(), 3, "access, refresh and device cookies");
     for cookie in &cookies {
         assert!(cookie.contains("HttpOnly"), "{cookie}");
         assert!(cookie.contains("SameSite=Lax"), "{cookie}");

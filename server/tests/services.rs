@@ -32,6 +32,7 @@ fn device() -> Device {
     Device {
         user_agent: "service test".into(),
         ip: "127.0.0.1".into(),
+        cookie: None,
     }
 }
 

@@ -12,10 +12,12 @@ use std::sync::Arc;
 
 use leptos::config::LeptosOptions;
 
-use authentication::{keys, password, standing::StandingChanges, tokens};
+use authentication::{
+    device_cookie::DeviceCookies, keys, password, standing::StandingChanges, tokens,
+};
 pub use platform::state::{AppState, AppStateInner};
-use platform::{config, db, limits};
-use sessions::revocation::RevocationList;
+use platform::{clock::Clock, config, db, limits, limits::store::CounterStore};
+use sessions::{feed::ChangeFeed, revocation::RevocationList};
 pub use web::authenticate::Authn;
 
 /// Builds the application state: database (migrated), keys, hasher, revocation list.
@@ -27,7 +29,10 @@ pub async fn build_state(
     leptos_options: LeptosOptions,
 ) -> Result<AppState, String> {
     let db = db::connect(&config).await?;
+    let clock = Clock::new(config.test_clock_offset);
+    clock.calibrate(&db).await.map_err(|e| e.to_string())?;
     let key = keys::load(&config.key_source)?;
+    let device_cookies = DeviceCookies::new(key.derived_secret);
     let previous = keys::load_previous(&config.previous_key_files)?;
     let tokens = tokens::TokenService::new(
         key,
@@ -39,14 +44,17 @@ pub async fn build_state(
     )?;
     let hasher =
         password::PasswordHasher::new(config.argon2, config.hash_concurrency, config.hash_queue)?;
-    let window = revocation_window(&config);
-    let revoked = RevocationList::load(&db, window)
+    // The feed's position first, then what was revoked recently: a change
+    // landing between the two is read twice, never missed.
+    let feed = ChangeFeed::start(&db).await.map_err(|e| e.to_string())?;
+    let since = clock.now() - chrono::Duration::seconds(revocation_window(&config));
+    let revoked = RevocationList::load(&db, since)
         .await
         .map_err(|e| e.to_string())?;
-    let standing = StandingChanges::load(&db, window)
+    let standing = StandingChanges::load(&db, since)
         .await
         .map_err(|e| e.to_string())?;
-    let limiter = limits::RateLimiter::new(config.limits);
+    let limiter = limits::RateLimiter::new(config.limits, CounterStore::for_database(&db));
     Ok(AppState::new(AppStateInner {
         config: Arc::new(config),
         db,
@@ -55,6 +63,10 @@ pub async fn build_state(
         revoked,
         standing,
         limiter,
+        clock,
+        feed,
+        device_cookies,
+        draining: std::sync::atomic::AtomicBool::new(false),
         leptos_options,
     }))
 }

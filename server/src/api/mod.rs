@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod health;
 pub mod token;
 
 use app::{error::AuthError, server::web::response::ApiError};

@@ -38,7 +38,10 @@ pub async fn token(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let state = &ctx.state;
-    state.limiter.hit(Bucket::Token, ctx.device().ip_addr())?;
+    state
+        .limiter
+        .hit(Bucket::Token, ctx.device().ip_addr())
+        .await?;
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

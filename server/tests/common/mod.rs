@@ -9,6 +9,8 @@
 //! that are about the process (two instances, the command line).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod nginx;
+
 use std::{
     collections::{BTreeMap, HashMap},
     io::{BufRead, BufReader, Write},
@@ -73,14 +75,23 @@ impl TestApp {
     /// Sends the server process SIGINT (Ctrl-C) and waits for it to exit;
     /// `None` for an in-process app, or if it has not exited within 30 s.
     pub fn interrupt(&mut self) -> Option<std::process::ExitStatus> {
+        self.signal("-INT")
+    }
+
+    /// Sends SIGTERM (a rolling restart) and waits for the process to exit.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        self.signal("-TERM")
+    }
+
+    fn signal(&mut self, which: &str) -> Option<std::process::ExitStatus> {
         let Running::Process(child) = &mut self.running else {
             return None;
         };
         let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
+            .args([which, &child.id().to_string()])
             .status()
             .ok()?;
-        assert!(sent.success(), "kill -INT");
+        assert!(sent.success(), "kill {which}");
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while std::time::Instant::now() < deadline {
             if let Some(status) = child.try_wait().ok()? {
@@ -382,6 +393,18 @@ impl Client {
             origin: Some(app.base.clone()),
             csrf_header: true,
         }
+    }
+
+    /// The same client, connecting from `local` (another 127.0.0.N: a
+    /// distinct client address as the server sees it).
+    #[must_use]
+    pub fn from_address(mut self, local: std::net::IpAddr) -> Self {
+        self.http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(local)
+            .build()
+            .unwrap();
+        self
     }
 
     /// Starts a request as the browser app would send it.

@@ -7,7 +7,6 @@
 
 pub mod accounts;
 
-use chrono::Utc;
 use sea_orm::{
     sea_query::{Alias, Expr, LikeExpr, Query},
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -172,7 +171,7 @@ async fn change(
 ) -> Result<AdminUser, AuthError> {
     let mut update = user::Entity::update_many()
         .col_expr(column, value)
-        .col_expr(user::Column::AuthzChangedAt, Expr::value(Utc::now()))
+        .col_expr(user::Column::AuthzChangedAt, Expr::value(state.clock.now()))
         .filter(user::Column::Id.eq(target.id));
     if removes_admin {
         update = update.filter(Expr::exists(another_active_admin(target.id)));

@@ -7,9 +7,12 @@ use crate::{
     error::{AuthError, Field},
     operations::Operation,
     server::{
-        authentication::{authorized::Authorized, users},
+        authentication::{authorized::Authorized, device_cookie, users},
         entity::user,
-        platform::{limits::Bucket, state::AppState},
+        platform::{
+            limits::{Attempt, Bucket},
+            state::AppState,
+        },
         sessions::{ending::end_own, Device},
     },
 };
@@ -69,20 +72,24 @@ async fn verify_current(
     current: &SecretString,
     device: &Device,
 ) -> Result<user::Model, AuthError> {
-    let ip = device.ip_addr();
-    state.limiter.hit(Bucket::SignIn, ip)?;
+    state.limiter.hit(Bucket::SignIn, device.ip_addr()).await?;
     let account = users::find(&state.db, user_id)
         .await?
         .filter(|u| !u.disabled)
         .ok_or(AuthError::SessionRevoked)?;
-    state.limiter.check_account(&account.username_key, ip)?;
+    let attempt = device_cookie::attempt(state, &account.username_key, device);
+    let trust = state.limiter.check_sign_in(&attempt).await?;
     let verified = state
         .hasher
         .verify(current.clone(), Some(account.password_hash.clone()))
         .await?;
-    state
+    if let Err(err) = state
         .limiter
-        .record_sign_in(&account.username_key, ip, verified);
+        .record_sign_in(&Attempt { trust, ..attempt }, verified)
+        .await
+    {
+        tracing::warn!(%err, "password check outcome not counted");
+    }
     if !verified {
         tracing::info!(%user_id, "password change refused: wrong current password");
         return Err(AuthError::invalid(

@@ -22,6 +22,9 @@ pub struct SigningKeyPair {
     pub decoding: DecodingKey,
     /// The public key, base64url (the JWK `x` member).
     pub public_x: String,
+    /// A secret derived from the private key for what only the instances sign
+    /// (device cookies): every instance holding the key derives the same one.
+    pub derived_secret: [u8; 32],
 }
 
 /// Loads (or in development creates) the signing key.
@@ -141,11 +144,17 @@ fn pair(key: &SigningKey) -> Result<SigningKeyPair, String> {
     let decoding =
         DecodingKey::from_ed_components(&public_x).map_err(|e| format!("public key: {e}"))?;
     let kid = kid_of(&public);
+    let derived_secret = Sha256::new()
+        .chain_update(b"portcullis derived secret v1\0")
+        .chain_update(key.to_bytes())
+        .finalize()
+        .into();
     Ok(SigningKeyPair {
         kid,
         encoding,
         decoding,
         public_x,
+        derived_secret,
     })
 }
 

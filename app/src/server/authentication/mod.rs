@@ -5,6 +5,7 @@
 pub mod account;
 mod argon;
 pub mod authorized;
+pub mod device_cookie;
 pub mod keys;
 pub mod password;
 pub mod principal;

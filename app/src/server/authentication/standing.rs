@@ -1,5 +1,6 @@
 //! Users whose role or disabled flag changed recently, kept in memory so a
-//! live access token follows a demotion or a disable at once.
+//! live access token follows a demotion or a disable at once. Changes made
+//! by any instance arrive through the change feed (`sessions::feed`).
 
 use std::{
     collections::HashMap,
@@ -31,41 +32,52 @@ pub struct StandingChanges {
 }
 
 impl StandingChanges {
-    /// Loads the users whose authority changed within the last `window_secs`.
+    /// Loads the users whose authority changed since `since` (start-up: the
+    /// last access-token lifetime, by the database's clock).
     ///
     /// # Errors
     /// [`AuthError::Internal`] when the database cannot be read.
-    pub async fn load(db: &DatabaseConnection, window_secs: i64) -> Result<Self, AuthError> {
+    pub async fn load(
+        db: &DatabaseConnection,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Self, AuthError> {
         let changes = Self::default();
         changes
-            .load_since(
-                db,
-                chrono::Utc::now() - chrono::Duration::seconds(window_secs),
-            )
+            .read(db, user::Column::AuthzChangedAt.gt(since))
             .await?;
         Ok(changes)
     }
 
-    /// Records the changes made since `since` (by this or another instance).
+    /// Records the current standing of `ids` (users the change feed named).
     ///
     /// # Errors
     /// [`AuthError::Internal`] when the database cannot be read.
-    pub async fn load_since(
+    pub async fn refresh_users(
         &self,
         db: &DatabaseConnection,
-        since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<usize, AuthError> {
+        ids: Vec<Uuid>,
+    ) -> Result<(), AuthError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.read(db, user::Column::Id.is_in(ids)).await
+    }
+
+    async fn read(
+        &self,
+        db: &DatabaseConnection,
+        filter: sea_orm::sea_query::SimpleExpr,
+    ) -> Result<(), AuthError> {
         let rows: Vec<(Uuid, user::StoredRole, bool)> = user::Entity::find()
             .select_only()
             .column(user::Column::Id)
             .column(user::Column::Role)
             .column(user::Column::Disabled)
-            .filter(user::Column::AuthzChangedAt.gt(since))
+            .filter(filter)
             .into_tuple()
             .all(db)
             .await
             .map_err(db_err)?;
-        let count = rows.len();
         for (id, role, disabled) in rows {
             self.record(
                 id,
@@ -75,7 +87,7 @@ impl StandingChanges {
                 },
             );
         }
-        Ok(count)
+        Ok(())
     }
 
     /// The user's current standing, if it changed recently.

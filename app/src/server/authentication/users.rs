@@ -134,10 +134,13 @@ pub async fn register_user(
     password: SecretString,
     device: &crate::server::sessions::Device,
 ) -> Result<User, AuthError> {
-    state.limiter.hit(
-        crate::server::platform::limits::Bucket::Register,
-        device.ip_addr(),
-    )?;
+    state
+        .limiter
+        .hit(
+            crate::server::platform::limits::Bucket::Register,
+            device.ip_addr(),
+        )
+        .await?;
     register(
         &state.db,
         &state.hasher,

@@ -6,7 +6,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use secrecy::SecretString;
 
 pub use super::vars::ConfigError;
-use super::{limits::Limits, vars::Vars};
+use super::{limits::Limits, proxies::TrustedProxies, vars::Vars};
 
 /// Whether the server runs for development or production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +65,14 @@ pub struct Config {
     /// How often to pick up revocations and role changes made by other instances
     /// (`SYNC_INTERVAL`).
     pub sync_interval: Duration,
-    /// Abuse limits (`RATE_LIMIT`, `*_RATE_LIMIT`).
+    /// Abuse limits (`RATE_LIMIT`, `*_RATE_LIMIT`, `*_FAILURE_LIMIT`).
     pub limits: crate::server::platform::limits::Limits,
+    /// The proxies whose `X-Forwarded-For` / `Forwarded` we believe (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// How long SIGTERM waits for requests in flight before exiting (`SHUTDOWN_DRAIN`).
+    pub shutdown_drain: Duration,
+    /// Tests only: how far this instance's host clock is made to lie (`TEST_CLOCK_OFFSET`).
+    pub test_clock_offset: chrono::Duration,
 }
 
 /// Loads `.env` into the process environment, if there is one.
@@ -147,6 +153,11 @@ impl Config {
             hash_queue: vars.number("HASH_QUEUE", 64)? as usize,
             sync_interval: vars.duration("SYNC_INTERVAL", "500ms")?,
             limits: limits(&vars)?,
+            trusted_proxies: TrustedProxies::parse(
+                &vars.text("TRUSTED_PROXIES").unwrap_or_default(),
+            )?,
+            shutdown_drain: vars.duration("SHUTDOWN_DRAIN", "10s")?,
+            test_clock_offset: signed_duration(&vars, "TEST_CLOCK_OFFSET")?,
             public_url,
             data_dir,
         };
@@ -238,8 +249,32 @@ fn limits<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Limits, Confi
         register: vars.rate("REGISTER_RATE_LIMIT", defaults.register)?,
         refresh: vars.rate("REFRESH_RATE_LIMIT", defaults.refresh)?,
         token: vars.rate("TOKEN_RATE_LIMIT", defaults.token)?,
+        account_failures: vars.rate("ACCOUNT_FAILURE_LIMIT", defaults.account_failures)?,
+        device_failures: vars.rate("DEVICE_FAILURE_LIMIT", defaults.device_failures)?,
         ..defaults
     })
+}
+
+/// A duration that may be negative (`-30s`).
+fn signed_duration<F: Fn(&str) -> Option<String>>(
+    vars: &Vars<F>,
+    name: &str,
+) -> Result<chrono::Duration, ConfigError> {
+    let Some(raw) = vars.text(name) else {
+        return Ok(chrono::Duration::zero());
+    };
+    let (negative, magnitude) = match raw.trim().strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, raw.trim()),
+    };
+    let parsed = super::duration::parse_duration(magnitude)
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{name} must be a duration such as `-30s`, not `{raw}`"
+            ))
+        })?;
+    Ok(if negative { -parsed } else { parsed })
 }
 
 fn is_loopback_url(url: &str) -> bool {
@@ -298,6 +333,20 @@ mod tests {
     fn a_malformed_duration_names_its_variable() {
         let err = config(&[("ACCESS_TOKEN_TTL", "soon")]).expect_err("bad duration");
         assert!(err.to_string().contains("ACCESS_TOKEN_TTL"), "{err}");
+    }
+
+    #[test]
+    fn proxies_and_clock_offsets_parse_or_name_their_variable() {
+        let c = config(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("TEST_CLOCK_OFFSET", "-30s"),
+        ])
+        .expect("valid");
+        assert_eq!(c.test_clock_offset, chrono::Duration::seconds(-30));
+        let err = config(&[("TRUSTED_PROXIES", "nginx")]).expect_err("a name");
+        assert!(err.to_string().contains("TRUSTED_PROXIES"), "{err}");
+        let err = config(&[("TEST_CLOCK_OFFSET", "yesterday")]).expect_err("bad");
+        assert!(err.to_string().contains("TEST_CLOCK_OFFSET"), "{err}");
     }
 
     #[test]

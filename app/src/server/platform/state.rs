@@ -8,8 +8,12 @@ use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
 use crate::server::{
-    authentication::{password::PasswordHasher, standing::StandingChanges, tokens::TokenService},
-    sessions::revocation::RevocationList,
+    authentication::{
+        device_cookie::DeviceCookies, password::PasswordHasher, standing::StandingChanges,
+        tokens::TokenService,
+    },
+    platform::clock::Clock,
+    sessions::{feed::ChangeFeed, revocation::RevocationList},
 };
 use crate::server::{platform::config::Config, platform::limits::RateLimiter};
 
@@ -51,5 +55,10 @@ pub struct AppStateInner {
     pub revoked: RevocationList,
     pub standing: StandingChanges,
     pub limiter: RateLimiter,
+    pub clock: Clock,
+    pub feed: ChangeFeed,
+    pub device_cookies: DeviceCookies,
+    /// Set when SIGTERM arrives: `/readyz` answers 503 while requests drain.
+    pub draining: std::sync::atomic::AtomicBool,
     pub leptos_options: LeptosOptions,
 }

@@ -5,6 +5,8 @@
 pub struct Device {
     pub user_agent: String,
     pub ip: String,
+    /// The device cookie it presented, if any (checked at sign-in, not stored).
+    pub cookie: Option<String>,
 }
 
 impl Device {

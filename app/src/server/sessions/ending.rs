@@ -1,7 +1,6 @@
 //! How sessions end: sign-out in its three scopes, revocation by the user or
 //! an admin, and the list of a user's live sessions.
 
-use chrono::Utc;
 use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -26,7 +25,7 @@ pub async fn revoke(state: &AppState, ids: &[Uuid], reason: &str) -> Result<(), 
     }
     state.revoked.insert_all(ids.iter().copied());
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedAt, Expr::value(state.clock.now()))
         .col_expr(session::Column::RevokeReason, Expr::value(reason))
         .filter(session::Column::Id.is_in(ids.iter().copied()))
         .filter(session::Column::RevokedAt.is_null())
@@ -98,7 +97,7 @@ pub(crate) async fn end_own(
 /// # Errors
 /// [`AuthError::Internal`] on a database failure.
 pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<session::Model>, AuthError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let idle_cutoff = now - to_chrono(state.config.refresh_ttl);
     session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))

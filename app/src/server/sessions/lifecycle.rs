@@ -13,9 +13,14 @@ use super::{
 use crate::{
     error::AuthError,
     server::{
-        authentication::users,
+        authentication::{device_cookie, users},
         entity::{refresh_token, session, user},
-        platform::{db::db_err, duration::to_chrono, limits::Bucket, state::AppState},
+        platform::{
+            db::db_err,
+            duration::to_chrono,
+            limits::{Attempt, Bucket},
+            state::AppState,
+        },
     },
 };
 
@@ -28,7 +33,7 @@ pub async fn start(
     user: &user::Model,
     device: Device,
 ) -> Result<Issued, AuthError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let token = new_token()?;
     let session = session::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -49,11 +54,13 @@ pub async fn start(
     .map_err(db_err)?;
     store_token(state, &token, session.id, 0, now).await?;
     tracing::info!(user_id = %user.id, session_id = %session.id, "session started");
-    issue(state, user, &session, token, now)
+    issue(state, user, &session, token)
 }
 
 /// Checks credentials and starts a session, within the abuse limits: a
-/// per-IP rate, and a growing delay after failures for this account from this IP.
+/// per-address rate, a growing delay after failures for this account from this
+/// address, and the account's failure ceiling for browsers it does not know.
+/// A success hands the browser a fresh device cookie for the account.
 ///
 /// # Errors
 /// [`AuthError::RateLimited`], [`AuthError::InvalidCredentials`], [`AuthError::Busy`],
@@ -64,23 +71,25 @@ pub async fn sign_in(
     password: secrecy::SecretString,
     device: Device,
 ) -> Result<Issued, AuthError> {
-    let ip = device.ip_addr();
-    state.limiter.hit(Bucket::SignIn, ip)?;
-    let account = username.trim().to_ascii_lowercase();
-    state.limiter.check_account(&account, ip)?;
+    state.limiter.hit(Bucket::SignIn, device.ip_addr()).await?;
+    let account = users::username_key(username).unwrap_or_else(|_| username.trim().to_lowercase());
+    let attempt = device_cookie::attempt(state, &account, &device);
+    let trust = state.limiter.check_sign_in(&attempt).await?;
+    let attempt = Attempt { trust, ..attempt };
     let result = users::authenticate(&state.db, &state.hasher, username.trim(), password).await;
-    match result {
-        Ok(user) => {
-            state.limiter.record_sign_in(&account, ip, true);
-            start(state, &user, device).await
-        }
-        Err(err) => {
-            if err == AuthError::InvalidCredentials {
-                state.limiter.record_sign_in(&account, ip, false);
-            }
-            Err(err)
+    let succeeded = result.is_ok();
+    if succeeded || result.as_ref().err() == Some(&AuthError::InvalidCredentials) {
+        if let Err(err) = state.limiter.record_sign_in(&attempt, succeeded).await {
+            tracing::warn!(%err, "sign-in outcome not counted");
         }
     }
+    let user = result?;
+    let mut issued = start(state, &user, device).await?;
+    issued.device_cookie = state
+        .device_cookies
+        .issue(&account, state.clock.timestamp())
+        .ok();
+    Ok(issued)
 }
 
 /// Exchanges a refresh token for a new access token and a new refresh token.
@@ -94,8 +103,8 @@ pub async fn refresh(
     presented: &str,
     device: Device,
 ) -> Result<Issued, AuthError> {
-    state.limiter.hit(Bucket::Refresh, device.ip_addr())?;
-    let now = Utc::now();
+    state.limiter.hit(Bucket::Refresh, device.ip_addr()).await?;
+    let now = state.clock.now();
     let (row, mut session) = find_token(state, presented).await?;
     let user = live_user(state, &session, now).await?;
     if row.generation == session.generation {
@@ -115,7 +124,7 @@ pub async fn refresh(
             .as_deref()
             .and_then(|s| unseal(s, presented))
         {
-            return issue(state, &user, &session, successor, now);
+            return issue(state, &user, &session, successor);
         }
     }
     revoke(state, &[session.id], "reuse").await?;
@@ -173,7 +182,7 @@ async fn rotate(
     rotated.generation = generation;
     rotated.last_used_at = now;
     tracing::info!(user_id = %user.id, session_id = %session.id, generation, "session refreshed");
-    issue(state, user, &rotated, next, now).map(Some)
+    issue(state, user, &rotated, next).map(Some)
 }
 
 /// The session's user, if the session is alive and the user may still sign in.
@@ -212,7 +221,6 @@ fn issue(
     user: &user::Model,
     session: &session::Model,
     refresh_token: String,
-    now: DateTime<Utc>,
 ) -> Result<Issued, AuthError> {
     let view = crate::auth::User::from(user);
     let (access_token, access_expires_at) = state.tokens.issue(
@@ -220,7 +228,10 @@ fn issue(
         session.id,
         &view.username,
         view.role,
-        now.timestamp(),
+        // Token times are the host's own: every verifier, this host included,
+        // checks them against its own clock (within JWT_LEEWAY), as offline
+        // verification must. Session times above are the database's.
+        Utc::now().timestamp(),
     )?;
     let idle_deadline = session.last_used_at + to_chrono(state.config.refresh_ttl);
     Ok(Issued {
@@ -230,6 +241,7 @@ fn issue(
         access_expires_at,
         refresh_token,
         refresh_expires_at: idle_deadline.min(session.expires_at).timestamp(),
+        device_cookie: None,
     })
 }
 

@@ -11,10 +11,12 @@
 //! - [`lifecycle`]: sign-in, starting a session and the refresh rotation;
 //! - [`ending`]: sign-out, revocation and the list of a user's sessions;
 //! - [`refresh_token`]: the token itself (randomness, hashing, sealing);
-//! - [`revocation`]: the in-memory list that lets access tokens die at once.
+//! - [`revocation`]: the in-memory list that lets access tokens die at once;
+//! - [`feed`]: how every instance learns of revocations and role changes.
 
 mod device;
 pub mod ending;
+pub mod feed;
 pub mod lifecycle;
 pub mod refresh_token;
 pub mod revocation;
@@ -41,6 +43,8 @@ pub struct Issued {
     pub refresh_token: String,
     /// Unix seconds: when the refresh token stops working if unused.
     pub refresh_expires_at: i64,
+    /// A new device cookie for the browser (set by a password sign-in only).
+    pub device_cookie: Option<String>,
 }
 
 impl From<&Issued> for SignedIn {

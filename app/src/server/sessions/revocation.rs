@@ -1,6 +1,6 @@
 //! Sessions revoked while their access tokens may still be alive, kept in
-//! memory so that checking a token never needs a database query. Other
-//! instances learn of revocations by polling (`server::maintenance`).
+//! memory so that checking a token never needs a database query. Revocations
+//! made by any instance arrive through the change feed (`sessions::feed`).
 
 use std::{
     collections::HashMap,
@@ -23,39 +23,15 @@ pub struct RevocationList {
 }
 
 impl RevocationList {
-    /// Loads the sessions revoked within the last `window_secs` (an access token's lifetime).
+    /// Loads the sessions revoked since `since` (start-up: the last
+    /// access-token lifetime, by the database's clock).
     ///
     /// # Errors
     /// [`AuthError::Internal`] when the database cannot be read.
-    pub async fn load(db: &DatabaseConnection, window_secs: i64) -> Result<Self, AuthError> {
-        let since = chrono::Utc::now() - chrono::Duration::seconds(window_secs);
-        let rows: Vec<(Uuid, Option<chrono::DateTime<chrono::Utc>>)> = session::Entity::find()
-            .select_only()
-            .column(session::Column::Id)
-            .column(session::Column::RevokedAt)
-            .filter(session::Column::RevokedAt.gt(since))
-            .into_tuple()
-            .all(db)
-            .await
-            .map_err(db_err)?;
-        let map = rows
-            .into_iter()
-            .map(|(id, at)| (id, at.map_or(0, |t| t.timestamp())))
-            .collect();
-        Ok(Self {
-            inner: Arc::new(RwLock::new(map)),
-        })
-    }
-
-    /// Records the sessions revoked since `since` (by this or another instance).
-    ///
-    /// # Errors
-    /// [`AuthError::Internal`] when the database cannot be read.
-    pub async fn load_since(
-        &self,
+    pub async fn load(
         db: &DatabaseConnection,
         since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<usize, AuthError> {
+    ) -> Result<Self, AuthError> {
         let ids: Vec<Uuid> = session::Entity::find()
             .select_only()
             .column(session::Column::Id)
@@ -64,9 +40,9 @@ impl RevocationList {
             .all(db)
             .await
             .map_err(db_err)?;
-        let count = ids.len();
-        self.insert_all(ids);
-        Ok(count)
+        let list = Self::default();
+        list.insert_all(ids);
+        Ok(list)
     }
 
     /// Whether tokens of this session must be refused.

@@ -3,7 +3,7 @@
 //! `http::request::Parts` in this one place: the state, the authentication
 //! outcome, the device, the refresh cookie, and whether a page is wanted back.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
@@ -28,8 +28,12 @@ pub struct RequestContext {
     pub state: AppState,
     pub authn: Authn,
     user_agent: Option<HeaderValue>,
-    peer: Option<SocketAddr>,
+    /// The client's address: the socket peer, or behind a trusted proxy the
+    /// address it forwarded (`platform::proxies`).
+    pub client_ip: Option<IpAddr>,
     pub refresh_cookie: Option<String>,
+    /// The signed "this browser signed in before" cookie (`authentication::device_cookie`).
+    pub device_cookie: Option<String>,
     /// A form posted without JavaScript (`Accept: text/html`): it wants a page
     /// back, so a server function answers it with a redirect.
     pub wants_html: bool,
@@ -44,17 +48,20 @@ impl RequestContext {
         let authn = authn
             .or_else(|| parts.extensions.get::<Authn>().cloned())
             .unwrap_or(Authn(Err(AuthError::TokenMissing)));
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
+        let client_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| {
+            state
+                .config
+                .trusted_proxies
+                .client(c.0.ip(), &parts.headers)
+        });
+        let names = cookies::names(&state.config);
         Self {
             state: state.clone(),
             authn,
             user_agent: parts.headers.get(header::USER_AGENT).cloned(),
-            peer,
-            refresh_cookie: cookies::read(&parts.headers, cookies::names(&state.config).refresh)
-                .map(str::to_owned),
+            client_ip,
+            refresh_cookie: cookies::read(&parts.headers, names.refresh).map(str::to_owned),
+            device_cookie: cookies::read(&parts.headers, names.device).map(str::to_owned),
             wants_html: wants_html(&parts.headers),
         }
     }
@@ -83,7 +90,8 @@ impl RequestContext {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_owned(),
-            ip: self.peer.map(|p| p.ip().to_string()).unwrap_or_default(),
+            ip: self.client_ip.map(|ip| ip.to_string()).unwrap_or_default(),
+            cookie: self.device_cookie.clone(),
         }
     }
 

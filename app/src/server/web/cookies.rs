@@ -26,9 +26,11 @@ pub fn names(config: &Config) -> CookieNames {
 /// `Set-Cookie` headers that store freshly issued tokens.
 #[must_use]
 pub fn set(config: &Config, issued: &Issued) -> Vec<(HeaderName, HeaderValue)> {
-    let CookieNames { access, refresh } = names(config);
+    let CookieNames {
+        access, refresh, ..
+    } = names(config);
     let now = chrono::Utc::now().timestamp();
-    vec![
+    let mut headers = vec![
         cookie(
             config,
             access,
@@ -41,7 +43,11 @@ pub fn set(config: &Config, issued: &Issued) -> Vec<(HeaderName, HeaderValue)> {
             &issued.refresh_token,
             fresh_max_age(issued.refresh_expires_at, now),
         ),
-    ]
+    ];
+    if let Some(device) = &issued.device_cookie {
+        headers.push(set_device(config, device));
+    }
+    headers
 }
 
 /// The `Max-Age` of a cookie that stores a token just issued: its remaining
@@ -52,10 +58,19 @@ fn fresh_max_age(expires_at: i64, now: i64) -> i64 {
     (expires_at - now).max(1)
 }
 
-/// `Set-Cookie` headers that delete both cookies.
+/// `Set-Cookie` for the device cookie (`authentication::device_cookie`): a
+/// year, as long as the browser keeps it. Sign-out leaves it in place.
+#[must_use]
+pub fn set_device(config: &Config, value: &str) -> (HeaderName, HeaderValue) {
+    cookie(config, names(config).device, value, 365 * 86_400)
+}
+
+/// `Set-Cookie` headers that delete both token cookies.
 #[must_use]
 pub fn clear(config: &Config) -> Vec<(HeaderName, HeaderValue)> {
-    let CookieNames { access, refresh } = names(config);
+    let CookieNames {
+        access, refresh, ..
+    } = names(config);
     vec![
         cookie(config, access, "", 0),
         cookie(config, refresh, "", 0),
