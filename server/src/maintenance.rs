@@ -13,6 +13,8 @@ pub fn spawn_maintenance(state: AppState) {
         let window = revocation_window(&state.config);
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is immediate; start-up has just done all of this.
+        tick.tick().await;
         loop {
             tick.tick().await;
             if let Err(err) = state.clock.calibrate(&state.db).await {

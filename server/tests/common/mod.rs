@@ -407,6 +407,12 @@ impl Client {
         self
     }
 
+    /// Whether neither token cookie is held (the device cookie, which is
+    /// not a credential, outlives a sign-out).
+    pub fn signed_out(&self) -> bool {
+        !self.cookies.contains_key(ACCESS) && !self.cookies.contains_key(REFRESH)
+    }
+
     /// Starts a request as the browser app would send it.
     pub fn request(&mut self, method: Method, path: &str) -> Request<'_> {
         let mut builder = self.http.request(method, format!("{}{path}", self.base));

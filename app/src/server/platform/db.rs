@@ -30,10 +30,20 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, String> {
     if url.starts_with("sqlite:") {
         use_wal(&db).await?;
     }
-    migrate(&db)
-        .await
-        .map_err(|e| format!("migrations failed: {e}"))?;
-    Ok(db)
+    // SQLite answers "database is locked" at once, without waiting, when the
+    // lock-table read below must become a write after another connection
+    // wrote (a running instance's upkeep): start over, for up to 10 s.
+    let mut attempts = 0;
+    loop {
+        match migrate(&db).await {
+            Ok(()) => return Ok(db),
+            Err(e) if attempts < 100 && e.to_string().contains("locked") => {
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(format!("migrations failed: {e}")),
+        }
+    }
 }
 
 /// Puts the SQLite file in WAL mode, which lets readers proceed during a write
