@@ -117,6 +117,7 @@ fn request_check(c: &mut Criterion) {
     let device = sessions::Device {
         user_agent: "criterion".into(),
         ip: "127.0.0.1".into(),
+        cookie: None,
     };
     let mut refresh_token = rt.block_on(async {
         let user = users::register(

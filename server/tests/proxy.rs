@@ -100,7 +100,7 @@ impl Fleet {
 
     /// A browser at 127.0.0.`n` whose requests go through nginx.
     fn browser(&self, n: u8) -> Client {
-        let mut c = Client::new(&self.instances[0]).from_address(IpAddr::from([127, 0, 0, n]));
+        let mut c = Client::new(&self.instances[0]).connecting_from(IpAddr::from([127, 0, 0, n]));
         c.base = self.nginx.base();
         c.origin = Some(self.nginx.base());
         c

@@ -398,7 +398,7 @@ impl Client {
     /// The same client, connecting from `local` (another 127.0.0.N: a
     /// distinct client address as the server sees it).
     #[must_use]
-    pub fn from_address(mut self, local: std::net::IpAddr) -> Self {
+    pub fn connecting_from(mut self, local: std::net::IpAddr) -> Self {
         self.http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .local_address(local)

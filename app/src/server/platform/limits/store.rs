@@ -249,7 +249,7 @@ impl CounterStore {
 
     /// How many counters are held (memory only; the bench prints it).
     #[must_use]
-    pub fn len(&self) -> Option<usize> {
+    pub fn held(&self) -> Option<usize> {
         match self {
             Self::Memory(map) => map.lock().ok().map(|m| m.len()),
             Self::Database(_) => None,
