@@ -44,7 +44,10 @@ fn main() {
                 ip: Some(ip),
                 trust: Trust::Unknown,
             };
-            let trust = limiter.check_sign_in(&attempt).await.unwrap_or(Trust::Unknown);
+            let trust = limiter
+                .check_sign_in(&attempt)
+                .await
+                .unwrap_or(Trust::Unknown);
             let _ = limiter
                 .record_sign_in(&Attempt { trust, ..attempt }, false)
                 .await;

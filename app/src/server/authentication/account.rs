@@ -7,7 +7,7 @@ use crate::{
     error::{AuthError, Field},
     operations::Operation,
     server::{
-        authentication::{authorized::Authorized, device_cookie, users},
+        authentication::{authorized::Authorized, users},
         entity::user,
         platform::{
             limits::{Attempt, Bucket},
@@ -77,7 +77,7 @@ async fn verify_current(
         .await?
         .filter(|u| !u.disabled)
         .ok_or(AuthError::SessionRevoked)?;
-    let attempt = device_cookie::attempt(state, &account.username_key, device);
+    let attempt = device.attempt(state, &account.username_key);
     let trust = state.limiter.check_sign_in(&attempt).await?;
     let verified = state
         .hasher

@@ -12,13 +12,6 @@
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 
-use crate::server::{
-    platform::{
-        limits::{Attempt, Trust},
-        state::AppState,
-    },
-    sessions::Device,
-};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -87,22 +80,6 @@ impl DeviceCookies {
             .verify_slice(&tag)
             .ok()
             .map(|()| nonce)
-    }
-}
-
-/// A sign-in attempt for `account` (normalised) from `device`, as the limits
-/// see it: known when its device cookie is valid for the account.
-#[must_use]
-pub fn attempt<'a>(state: &AppState, account: &'a str, device: &'a Device) -> Attempt<'a> {
-    let nonce = device.cookie.as_deref().and_then(|c| {
-        state
-            .device_cookies
-            .verify(c, account, state.clock.timestamp())
-    });
-    Attempt {
-        account,
-        ip: device.ip_addr(),
-        trust: nonce.map_or(Trust::Unknown, Trust::Device),
     }
 }
 

@@ -12,8 +12,6 @@ use std::net::{IpAddr, Ipv6Addr};
 use axum::http::HeaderMap;
 use ipnet::IpNet;
 
-use super::vars::ConfigError;
-
 /// The proxies whose forwarding headers we believe.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(Vec<IpNet>);
@@ -22,8 +20,8 @@ impl TrustedProxies {
     /// Parses a comma-separated list of IPs and CIDRs (`10.0.0.0/8, ::1`).
     ///
     /// # Errors
-    /// A [`ConfigError`] naming the entry that is neither.
-    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+    /// A message naming the entry that is neither.
+    pub fn parse(raw: &str) -> Result<Self, String> {
         raw.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
@@ -31,11 +29,7 @@ impl TrustedProxies {
                 entry
                     .parse::<IpNet>()
                     .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| {
-                        ConfigError(format!(
-                            "TRUSTED_PROXIES: `{entry}` is not an IP address or CIDR"
-                        ))
-                    })
+                    .map_err(|_| format!("TRUSTED_PROXIES: `{entry}` is not an IP address or CIDR"))
             })
             .collect::<Result<_, _>>()
             .map(Self)

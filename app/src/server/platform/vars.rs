@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{duration::parse_duration, limits::Rate};
+use super::{duration::parse_duration, limits::Rate, proxies::TrustedProxies};
 
 /// A configuration value that could not be used; the message says which and why.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,36 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
             .map(str::to_owned)
             .collect::<Vec<_>>()
             .into_iter()
+    }
+
+    /// A duration that may be negative (`-30s`); zero when unset.
+    ///
+    /// # Errors
+    /// A malformed value, named.
+    pub fn signed_duration(&self, key: &str) -> Result<chrono::Duration, ConfigError> {
+        let Some(raw) = self.text(key) else {
+            return Ok(chrono::Duration::zero());
+        };
+        let (negative, magnitude) = match raw.trim().strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, raw.trim()),
+        };
+        let parsed = parse_duration(magnitude)
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "{key} must be a duration such as `-30s`, not `{raw}`"
+                ))
+            })?;
+        Ok(if negative { -parsed } else { parsed })
+    }
+
+    /// A list of proxy addresses and CIDRs.
+    ///
+    /// # Errors
+    /// The entry that is neither, named.
+    pub fn proxies(&self, key: &str) -> Result<TrustedProxies, ConfigError> {
+        TrustedProxies::parse(&self.text(key).unwrap_or_default()).map_err(ConfigError)
     }
 
     /// A duration like `15m` (see [`parse_duration`]).

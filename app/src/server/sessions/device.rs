@@ -1,5 +1,10 @@
 //! The device a session was started from, as far as the request tells.
 
+use crate::server::platform::{
+    limits::{Attempt, Trust},
+    state::AppState,
+};
+
 /// What we record about the device a session was started from.
 #[derive(Debug, Clone, Default)]
 pub struct Device {
@@ -14,5 +19,21 @@ impl Device {
     #[must_use]
     pub fn ip_addr(&self) -> Option<std::net::IpAddr> {
         self.ip.parse().ok()
+    }
+
+    /// A sign-in attempt for `account` (normalised) from this device, as the
+    /// limits see it: known when its device cookie is valid for the account.
+    #[must_use]
+    pub fn attempt<'a>(&'a self, state: &AppState, account: &'a str) -> Attempt<'a> {
+        let nonce = self.cookie.as_deref().and_then(|c| {
+            state
+                .device_cookies
+                .verify(c, account, state.clock.timestamp())
+        });
+        Attempt {
+            account,
+            ip: self.ip_addr(),
+            trust: nonce.map_or(Trust::Unknown, Trust::Device),
+        }
     }
 }

@@ -13,7 +13,7 @@ use super::{
 use crate::{
     error::AuthError,
     server::{
-        authentication::{device_cookie, users},
+        authentication::users,
         entity::{refresh_token, session, user},
         platform::{
             db::db_err,
@@ -73,7 +73,7 @@ pub async fn sign_in(
 ) -> Result<Issued, AuthError> {
     state.limiter.hit(Bucket::SignIn, device.ip_addr()).await?;
     let account = users::username_key(username).unwrap_or_else(|_| username.trim().to_lowercase());
-    let attempt = device_cookie::attempt(state, &account, &device);
+    let attempt = device.attempt(state, &account);
     let trust = state.limiter.check_sign_in(&attempt).await?;
     let attempt = Attempt { trust, ..attempt };
     let result = users::authenticate(&state.db, &state.hasher, username.trim(), password).await;

@@ -144,20 +144,14 @@ impl Config {
                 .list("JWT_PREVIOUS_KEY_FILES")
                 .map(PathBuf::from)
                 .collect(),
-            argon2: Argon2Params {
-                m_cost_kib: vars.number("ARGON2_M_COST", 9_216)?,
-                t_cost: vars.number("ARGON2_T_COST", 4)?,
-                p_cost: vars.number("ARGON2_P_COST", 1)?,
-            },
+            argon2: argon2(&vars)?,
             hash_concurrency: vars.number("HASH_CONCURRENCY", cores.unwrap_or(2))? as usize,
             hash_queue: vars.number("HASH_QUEUE", 64)? as usize,
             sync_interval: vars.duration("SYNC_INTERVAL", "500ms")?,
             limits: limits(&vars)?,
-            trusted_proxies: TrustedProxies::parse(
-                &vars.text("TRUSTED_PROXIES").unwrap_or_default(),
-            )?,
+            trusted_proxies: vars.proxies("TRUSTED_PROXIES")?,
             shutdown_drain: vars.duration("SHUTDOWN_DRAIN", "10s")?,
-            test_clock_offset: signed_duration(&vars, "TEST_CLOCK_OFFSET")?,
+            test_clock_offset: vars.signed_duration("TEST_CLOCK_OFFSET")?,
             public_url,
             data_dir,
         };
@@ -231,6 +225,14 @@ fn key_source<F: Fn(&str) -> Option<String>>(
     }
 }
 
+fn argon2<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Argon2Params, ConfigError> {
+    Ok(Argon2Params {
+        m_cost_kib: vars.number("ARGON2_M_COST", 9_216)?,
+        t_cost: vars.number("ARGON2_T_COST", 4)?,
+        p_cost: vars.number("ARGON2_P_COST", 1)?,
+    })
+}
+
 /// The abuse limits: `RATE_LIMIT=on|off` and one `N/window` rate per bucket.
 fn limits<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Limits, ConfigError> {
     let defaults = Limits::default();
@@ -255,28 +257,6 @@ fn limits<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Limits, Confi
     })
 }
 
-/// A duration that may be negative (`-30s`).
-fn signed_duration<F: Fn(&str) -> Option<String>>(
-    vars: &Vars<F>,
-    name: &str,
-) -> Result<chrono::Duration, ConfigError> {
-    let Some(raw) = vars.text(name) else {
-        return Ok(chrono::Duration::zero());
-    };
-    let (negative, magnitude) = match raw.trim().strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, raw.trim()),
-    };
-    let parsed = super::duration::parse_duration(magnitude)
-        .and_then(|d| chrono::Duration::from_std(d).ok())
-        .ok_or_else(|| {
-            ConfigError(format!(
-                "{name} must be a duration such as `-30s`, not `{raw}`"
-            ))
-        })?;
-    Ok(if negative { -parsed } else { parsed })
-}
-
 fn is_loopback_url(url: &str) -> bool {
     let host = url
         .trim_start_matches("http://")
@@ -285,74 +265,4 @@ fn is_loopback_url(url: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn addr() -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], 3000))
-    }
-
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::from_lookup(addr(), |k| map.get(k).cloned())
-    }
-
-    #[test]
-    fn development_defaults_need_no_variables() {
-        let c = config(&[]).expect("defaults are valid");
-        assert_eq!(c.mode, Mode::Development);
-        assert_eq!(c.access_ttl, Duration::from_secs(900));
-        assert_eq!(c.refresh_ttl, Duration::from_secs(14 * 86_400));
-        assert!(!c.secure_cookies);
-        assert!(matches!(c.key_source, KeySource::Generated(_)));
-        assert_eq!(
-            c.argon2,
-            Argon2Params {
-                m_cost_kib: 9_216,
-                t_cost: 4,
-                p_cost: 1
-            }
-        );
-    }
-
-    #[test]
-    fn production_refuses_to_start_without_a_key() {
-        let err = config(&[
-            ("PORTCULLIS_ENV", "production"),
-            ("PUBLIC_URL", "https://a.example"),
-        ])
-        .expect_err("no key");
-        assert!(err.to_string().contains("JWT_PRIVATE_KEY_FILE"), "{err}");
-    }
-
-    #[test]
-    fn a_malformed_duration_names_its_variable() {
-        let err = config(&[("ACCESS_TOKEN_TTL", "soon")]).expect_err("bad duration");
-        assert!(err.to_string().contains("ACCESS_TOKEN_TTL"), "{err}");
-    }
-
-    #[test]
-    fn proxies_and_clock_offsets_parse_or_name_their_variable() {
-        let c = config(&[
-            ("TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
-            ("TEST_CLOCK_OFFSET", "-30s"),
-        ])
-        .expect("valid");
-        assert_eq!(c.test_clock_offset, chrono::Duration::seconds(-30));
-        let err = config(&[("TRUSTED_PROXIES", "nginx")]).expect_err("a name");
-        assert!(err.to_string().contains("TRUSTED_PROXIES"), "{err}");
-        let err = config(&[("TEST_CLOCK_OFFSET", "yesterday")]).expect_err("bad");
-        assert!(err.to_string().contains("TEST_CLOCK_OFFSET"), "{err}");
-    }
-
-    #[test]
-    fn https_public_url_turns_on_secure_cookies() {
-        let c = config(&[("PUBLIC_URL", "https://auth.example/")]).expect("valid");
-        assert!(c.secure_cookies);
-        assert_eq!(c.public_url, "https://auth.example");
-    }
-}
+mod tests;
