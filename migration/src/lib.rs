@@ -8,6 +8,7 @@ mod m20261123_000001_users;
 mod m20261123_000002_sessions;
 mod m20261123_000003_user_authz;
 mod m20261201_000004_instances;
+mod m20261201_000005_user_search;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_sessions::Migration),
             Box::new(m20261123_000003_user_authz::Migration),
             Box::new(m20261201_000004_instances::Migration),
+            Box::new(m20261201_000005_user_search::Migration),
         ]
     }
 }

@@ -7,10 +7,10 @@ use crate::{
     error::{AuthError, Field},
     operations::Operation,
     server::{
-        authentication::{authorized::Authorized, users},
+        authentication::{authorized::Authorized, tokens::Principal, users},
         entity::user,
         platform::{
-            limits::{Attempt, Bucket},
+            limits::{Attempt, Bucket, Trust},
             state::AppState,
         },
         sessions::{ending::end_own, Device},
@@ -45,7 +45,7 @@ pub async fn change_password(
     device: &Device,
 ) -> Result<PasswordChanged, AuthError> {
     let me = authz.expect(Operation::ChangePassword)?.own()?;
-    let account = verify_current(state, me.user_id, &change.current, device).await?;
+    let account = verify_current(state, me, &change.current, device).await?;
     check_new(&account, &change)?;
     let hash = state.hasher.hash(change.new).await?;
     if !users::replace_hash(&state.db, me.user_id, &account.password_hash, hash).await? {
@@ -65,19 +65,26 @@ pub async fn change_password(
 }
 
 /// The caller's account, once their current password is proven, within the
-/// sign-in limits.
+/// sign-in limits. A signed-in session is a known device of its own: its
+/// guesses are capped per session, and a stranger's failures against the
+/// account never keep its owner from changing the password.
 async fn verify_current(
     state: &AppState,
-    user_id: uuid::Uuid,
+    me: &Principal,
     current: &SecretString,
     device: &Device,
 ) -> Result<user::Model, AuthError> {
     state.limiter.hit(Bucket::SignIn, device.ip_addr()).await?;
+    let user_id = me.user_id;
     let account = users::find(&state.db, user_id)
         .await?
         .filter(|u| !u.disabled)
         .ok_or(AuthError::SessionRevoked)?;
-    let attempt = device.attempt(state, &account.username_key);
+    let session = me.session_id.to_string();
+    let attempt = Attempt {
+        trust: Trust::Device(&session),
+        ..device.attempt(state, &account.username_key)
+    };
     let trust = state.limiter.check_sign_in(&attempt).await?;
     let verified = state
         .hasher

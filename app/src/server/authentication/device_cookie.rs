@@ -72,7 +72,7 @@ impl DeviceCookies {
             return None;
         };
         let issued: i64 = issued.parse().ok()?;
-        if issued > now + 300 || now - issued > LIFETIME_SECS {
+        if issued > now.saturating_add(300) || now.saturating_sub(issued) > LIFETIME_SECS {
             return None;
         }
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;

@@ -27,7 +27,7 @@ use std::{net::IpAddr, time::Duration};
 
 use crate::error::AuthError;
 use crate::server::platform::proxies::limit_group;
-use store::{Count, CounterStore, Key};
+use store::{CounterStore, Key};
 /// Whether a sign-in attempt comes from a browser the account knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trust<'a> {
@@ -123,55 +123,51 @@ impl RateLimiter {
     }
 
     /// Refuses a sign-in attempt while the delay earned by this address's
-    /// recent failures for the account has not passed, or, for a browser the
-    /// account does not know, while the account is past its failure ceiling.
+    /// recent failures for the account has not passed, and counts it: against
+    /// its device cookie when it has a valid one under that cookie's ceiling,
+    /// else against the account's ceiling for unknown browsers, refusing past
+    /// it. The count is one atomic increment made *before* the password is
+    /// checked, so concurrent attempts cannot all pass a count read earlier.
     /// Returns the trust the attempt is to be recorded with.
     ///
     /// # Errors
-    /// [`AuthError::RateLimited`] with the seconds left.
+    /// [`AuthError::RateLimited`] with the seconds left; [`AuthError::Internal`]
+    /// when the counters cannot be written (the attempt is then refused).
     pub async fn check_sign_in<'a>(&self, attempt: &Attempt<'a>) -> Result<Trust<'a>, AuthError> {
         if !self.limits.enabled {
             return Ok(attempt.trust);
         }
-        let keys: Vec<Key> = [
-            attempt.delay_key(),
-            Some(attempt.account_key()),
-            attempt.device_key(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let mut counts = self.store.peek(&keys).await?.into_iter();
-        let delay = if attempt.delay_key().is_some() {
-            counts.next().flatten()
-        } else {
-            None
-        };
-        let account = counts.next().flatten();
-        let device = counts.next().flatten();
-        if let Some(f) = delay {
-            let wait = self.delay(f.count).saturating_sub(f.since_last);
-            if !wait.is_zero() {
-                tracing::warn!(ip = ?attempt.ip, failures = f.count, "sign-in throttled");
-                return Err(limited(wait));
+        if let Some(key) = attempt.delay_key() {
+            if let Some(f) = self.store.peek(&[key]).await?.into_iter().flatten().next() {
+                let wait = self.delay(f.count).saturating_sub(f.since_last);
+                if !wait.is_zero() {
+                    tracing::warn!(ip = ?attempt.ip, failures = f.count, "sign-in throttled");
+                    return Err(limited(wait));
+                }
             }
         }
-        let trust = match attempt.trust {
-            Trust::Device(_) if !over(device, self.limits.device_failures) => attempt.trust,
-            _ => Trust::Unknown,
-        };
-        if trust == Trust::Unknown && over(account, self.limits.account_failures) {
-            let age = account.map_or(Duration::ZERO, |a| a.window_age);
-            tracing::warn!("sign-in refused: the account is past its failure ceiling");
-            return Err(limited(
-                self.limits.account_failures.window.saturating_sub(age),
-            ));
+        let keep = self.keep();
+        if let Some(key) = attempt.device_key() {
+            let rate = self.limits.device_failures;
+            if self.store.bump(key, rate.window, keep).await?.count <= rate.count {
+                return Ok(attempt.trust);
+            }
         }
-        Ok(trust)
+        let rate = self.limits.account_failures;
+        let count = self
+            .store
+            .bump(attempt.account_key(), rate.window, keep)
+            .await?;
+        if count.count > rate.count {
+            tracing::warn!("sign-in refused: the account is past its ceiling for unknown browsers");
+            return Err(limited(rate.window.saturating_sub(count.window_age)));
+        }
+        Ok(Trust::Unknown)
     }
 
     /// Records the outcome of a sign-in attempt checked with [`Self::check_sign_in`]
-    /// (with the trust it returned): a success clears this address's run.
+    /// (with the trust it returned): a failure extends this address's run, a
+    /// success clears it and the device cookie's count.
     ///
     /// # Errors
     /// [`AuthError::Internal`] when the counters cannot be written.
@@ -183,7 +179,6 @@ impl RateLimiter {
         if !self.limits.enabled {
             return Ok(());
         }
-        let keep = self.keep();
         if succeeded {
             if let Some(key) = attempt.delay_key() {
                 self.store.clear(key).await?;
@@ -191,29 +186,11 @@ impl RateLimiter {
             if let Some(key) = attempt.device_key() {
                 self.store.clear(key).await?;
             }
-            return Ok(());
-        }
-        if let Some(key) = attempt.delay_key() {
+        } else if let Some(key) = attempt.delay_key() {
             self.store
-                .bump(key, self.limits.max_delay * 10, keep)
+                .bump(key, self.limits.max_delay * 10, self.keep())
                 .await?;
         }
-        match attempt.device_key() {
-            Some(key) => {
-                self.store
-                    .bump(key, self.limits.device_failures.window, keep)
-                    .await?
-            }
-            None => {
-                self.store
-                    .bump(
-                        attempt.account_key(),
-                        self.limits.account_failures.window,
-                        keep,
-                    )
-                    .await?
-            }
-        };
         Ok(())
     }
 
@@ -244,11 +221,6 @@ impl Bucket {
             Self::Token => "token",
         }
     }
-}
-
-/// Whether a counter has reached its rate within the current window.
-fn over(count: Option<Count>, rate: Rate) -> bool {
-    count.is_some_and(|c| c.window_age < rate.window && c.count >= rate.count)
 }
 
 /// The bytes an address counts under (its limit group).
