@@ -170,6 +170,16 @@ async fn admins_list_search_and_page_through_users() {
     for field in ["id", "username", "role", "disabled", "created_at"] {
         assert!(!users[0][field].is_null(), "{field} in {}", users[0]);
     }
+    // Past the last page: no users, and still the true total.
+    let past = admin
+        .send(
+            Method::GET,
+            "/api/admin/users?q=PAGER_&page=9&per_page=10",
+            None,
+        )
+        .await;
+    assert_eq!(past.body["total"], 23, "{}", past.text);
+    assert_eq!(past.body["users"].as_array().unwrap().len(), 0);
     // `_` and `%` are matched literally, not as LIKE wildcards.
     let none = admin
         .send(Method::GET, "/api/admin/users?q=%25", None)

@@ -59,20 +59,45 @@ pub async fn list_users(
                 .like(LikeExpr::new(format!("%{}%", escape_like(&query))).escape('\\')),
         );
     }
-    let total = select.clone().count(&state.db).await.map_err(db_err)?;
-    let rows = select
+    // One scan for the page and the total (`COUNT(*) OVER ()`): with a
+    // million users a substring search is an index scan, and a separate
+    // count would do it twice (bench/scale.sh measured 20 ms against 8).
+    let rows: Vec<WithTotal> = select
+        .clone()
+        .column_as(Expr::cust("COUNT(*) OVER ()"), "total_matches")
         .order_by_asc(user::Column::UsernameKey)
         .offset((page - 1).saturating_mul(per_page))
         .limit(per_page)
+        .into_model()
         .all(&state.db)
         .await
         .map_err(db_err)?;
+    let total = match rows.first() {
+        Some(row) => u64::try_from(row.total).unwrap_or(0),
+        // Past the last page: no row to carry the total, so count.
+        None => select.count(&state.db).await.map_err(db_err)?,
+    };
     Ok(UserPage {
-        users: rows.iter().map(AdminUser::from).collect(),
+        users: rows.iter().map(|r| AdminUser::from(&r.user)).collect(),
         total,
         page,
         per_page,
     })
+}
+
+/// A user row with the number of rows the search matched in all.
+struct WithTotal {
+    user: user::Model,
+    total: i64,
+}
+
+impl sea_orm::FromQueryResult for WithTotal {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            user: user::Model::from_query_result(row, pre)?,
+            total: row.try_get(pre, "total_matches")?,
+        })
+    }
 }
 
 /// Gives a user another role. Live access tokens follow at once.

@@ -188,3 +188,25 @@ async fn memory_stays_bounded_under_a_flood_of_distinct_keys() {
     assert!(held <= store::MAX_MEMORY_KEYS, "{held}");
     assert!(held >= store::MAX_MEMORY_KEYS / 2, "{held}");
 }
+
+/// Fifty attempts at once from fifty addresses: each is counted before any
+/// password is checked, so no more than the ceiling get through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_attempts_cannot_all_pass_the_ceiling() {
+    let limiter = std::sync::Arc::new(limiter(Limits::default()));
+    let mut tasks = Vec::new();
+    for n in 0..50u8 {
+        let limiter = limiter.clone();
+        tasks.push(tokio::spawn(async move {
+            limiter
+                .check_sign_in(&attempt("carol", n, Trust::Unknown))
+                .await
+                .is_ok()
+        }));
+    }
+    let mut passed = 0;
+    for t in tasks {
+        passed += usize::from(t.await.unwrap());
+    }
+    assert_eq!(passed, 10, "exactly the ceiling passed");
+}
