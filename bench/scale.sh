@@ -81,7 +81,7 @@ FROM generate_series(1, 1000000) AS g;
 INSERT INTO sessions (id, user_id, generation, created_at, last_used_at, expires_at, user_agent, ip)
 SELECT gen_random_uuid(), id, 0, now(), now(), now() + interval '30 days', 'seeded', '10.0.0.1'
 FROM users WHERE username_key LIKE 'user%';
-ANALYZE;
+VACUUM ANALYZE;
 SQL
 seed_s=$(( $(date +%s) - t0 ))
 

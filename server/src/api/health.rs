@@ -15,13 +15,10 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: 200 `{"status":"ready", …}`, or 503 `{"status":"unready","reason":…}`.
+/// `GET /readyz`: 200 `{"status":"ready"}`, or 503 `{"status":"unready","reason":…}`.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match unready_reason(&state).await {
-        None => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "feed_cursor": state.feed.cursor() })),
-        ),
+        None => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "unready", "reason": reason })),

@@ -29,6 +29,7 @@ impl TrustedProxies {
                 entry
                     .parse::<IpNet>()
                     .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map(canonical_net)
                     .map_err(|_| format!("TRUSTED_PROXIES: `{entry}` is not an IP address or CIDR"))
             })
             .collect::<Result<_, _>>()
@@ -110,6 +111,19 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     }
     let (host, _port) = hop.rsplit_once(':')?;
     host.parse().ok().map(canonical)
+}
+
+/// A network written IPv4-mapped (`::ffff:10.0.0.0/104`) as the IPv4
+/// network it is, since peers are compared in their IPv4 form.
+fn canonical_net(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => v6
+            .addr()
+            .to_ipv4_mapped()
+            .and_then(|v4| ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).ok())
+            .map_or(net, IpNet::V4),
+        other => other,
+    }
 }
 
 /// IPv4-mapped IPv6 (`::ffff:1.2.3.4`, as a dual-stack socket reports IPv4

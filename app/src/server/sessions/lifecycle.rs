@@ -53,7 +53,7 @@ pub async fn start(
     .await
     .map_err(db_err)?;
     store_token(state, &token, session.id, 0, now).await?;
-    tracing::info!(user_id = %user.id, session_id = %session.id, "session started");
+    tracing::info!(user_id = %user.id, session_id = %session.id, ip = %device.ip, "session started");
     issue(state, user, &session, token)
 }
 
@@ -82,6 +82,9 @@ pub async fn sign_in(
         if let Err(err) = state.limiter.record_sign_in(&attempt, succeeded).await {
             tracing::warn!(%err, "sign-in outcome not counted");
         }
+    }
+    if !succeeded {
+        tracing::info!(ip = %device.ip, "sign-in refused");
     }
     let user = result?;
     let mut issued = start(state, &user, device).await?;
