@@ -83,7 +83,7 @@ async fn verify_current(
     let session = me.session_id.to_string();
     let attempt = Attempt {
         trust: Trust::Device(&session),
-        ..device.attempt(state, &account.username_key)
+        ..device.attempt(state, &account.username_key, None)
     };
     let trust = state.limiter.check_sign_in(&attempt).await?;
     let verified = state

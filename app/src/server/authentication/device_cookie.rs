@@ -6,7 +6,10 @@
 //!
 //! The value is `v1.<nonce>.<issued-at>.<mac>`: the account is not in it (the
 //! MAC covers it, and a sign-in attempt names it), so the cookie tells nobody
-//! whose browser this is. The MAC key is derived from the token signing key,
+//! whose browser this is. The MAC also covers the account's stored password
+//! hash, whose salt is new with every password: a password change retires
+//! every device cookie issued before it, so someone who once knew the
+//! password keeps no trusted browsers. The MAC key is derived from the token signing key,
 //! which every instance shares; rotating that key retires every device cookie,
 //! which costs the owner nothing unless their account is under attack then.
 
@@ -30,12 +33,14 @@ impl DeviceCookies {
         Self { key }
     }
 
-    fn mac(&self, account: &str, nonce: &str, issued: i64) -> Hmac<Sha256> {
+    fn mac(&self, account: &str, stamp: &str, nonce: &str, issued: i64) -> Hmac<Sha256> {
         // A 32-byte key is always accepted.
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(b"device-cookie v1\0");
         mac.update(account.as_bytes());
+        mac.update(b"\0");
+        mac.update(stamp.as_bytes());
         mac.update(b"\0");
         mac.update(nonce.as_bytes());
         mac.update(b"\0");
@@ -43,21 +48,33 @@ impl DeviceCookies {
         mac
     }
 
-    /// A new cookie value for `account` (the normalised username).
+    /// A new cookie value for `account` (the normalised username) whose
+    /// password hash is now `stamp`.
     ///
     /// # Errors
     /// When the system's randomness fails.
-    pub fn issue(&self, account: &str, now: i64) -> Result<String, getrandom::Error> {
+    pub fn issue(&self, account: &str, stamp: &str, now: i64) -> Result<String, getrandom::Error> {
         let mut nonce = [0u8; 16];
         getrandom::fill(&mut nonce)?;
         let nonce = URL_SAFE_NO_PAD.encode(nonce);
-        let tag = URL_SAFE_NO_PAD.encode(self.mac(account, &nonce, now).finalize().into_bytes());
+        let tag = URL_SAFE_NO_PAD.encode(
+            self.mac(account, stamp, &nonce, now)
+                .finalize()
+                .into_bytes(),
+        );
         Ok(format!("v1.{nonce}.{now}.{tag}"))
     }
 
-    /// The cookie's nonce when it is a valid, current cookie for `account`.
+    /// The cookie's nonce when it is a valid, current cookie for `account`
+    /// issued since its password became the one hashed as `stamp`.
     #[must_use]
-    pub fn verify<'a>(&self, cookie: &'a str, account: &str, now: i64) -> Option<&'a str> {
+    pub fn verify<'a>(
+        &self,
+        cookie: &'a str,
+        account: &str,
+        stamp: &str,
+        now: i64,
+    ) -> Option<&'a str> {
         if cookie.len() > 128 {
             return None;
         }
@@ -76,7 +93,7 @@ impl DeviceCookies {
             return None;
         }
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
-        self.mac(account, nonce, issued)
+        self.mac(account, stamp, nonce, issued)
             .verify_slice(&tag)
             .ok()
             .map(|()| nonce)
@@ -92,29 +109,40 @@ mod tests {
     fn a_cookie_vouches_for_its_own_account_only_and_only_unaltered() {
         let cookies = DeviceCookies::new([7; 32]);
         let now = 1_800_000_000;
-        let cookie = cookies.issue("alice", now).unwrap();
-        let nonce = cookies.verify(&cookie, "alice", now + 60).unwrap();
+        let cookie = cookies.issue("alice", "hash-1", now).unwrap();
+        let nonce = cookies
+            .verify(&cookie, "alice", "hash-1", now + 60)
+            .unwrap();
         assert!(cookie.contains(nonce));
-        assert_eq!(cookies.verify(&cookie, "bob", now), None, "another account");
         assert_eq!(
-            DeviceCookies::new([8; 32]).verify(&cookie, "alice", now),
+            cookies.verify(&cookie, "bob", "hash-1", now),
+            None,
+            "another account"
+        );
+        assert_eq!(
+            cookies.verify(&cookie, "alice", "hash-2", now),
+            None,
+            "the password changed since"
+        );
+        assert_eq!(
+            DeviceCookies::new([8; 32]).verify(&cookie, "alice", "hash-1", now),
             None,
             "another key"
         );
         let parts: Vec<&str> = cookie.split('.').collect();
         let later = format!("v1.{}.{}.{}", parts[1], now + 1000, parts[3]);
         assert_eq!(
-            cookies.verify(&later, "alice", now),
+            cookies.verify(&later, "alice", "hash-1", now),
             None,
             "issue time altered"
         );
         assert_eq!(
-            cookies.verify(&cookie, "alice", now + LIFETIME_SECS + 1),
+            cookies.verify(&cookie, "alice", "hash-1", now + LIFETIME_SECS + 1),
             None,
             "expired"
         );
         for junk in ["", "v1", "v1.a.b.c", "v2.a.1.c", &format!("{cookie}.x")] {
-            assert_eq!(cookies.verify(junk, "alice", now), None, "{junk}");
+            assert_eq!(cookies.verify(junk, "alice", "hash-1", now), None, "{junk}");
         }
     }
 }

@@ -151,32 +151,46 @@ pub async fn register_user(
     .await
 }
 
-/// Checks a username and password. Unknown users, wrong passwords and disabled
-/// accounts all get [`AuthError::InvalidCredentials`] after the same argon2 work.
+/// The account a sign-in names, if the name is valid and taken.
+///
+/// # Errors
+/// [`AuthError::Internal`] on a database failure.
+pub async fn lookup(
+    db: &DatabaseConnection,
+    username: &str,
+) -> Result<Option<user::Model>, AuthError> {
+    match username_key(username) {
+        Ok(key) => find_by_key(db, &key).await,
+        Err(_) => Ok(None),
+    }
+}
+
+/// Checks a password against an account already looked up ([`lookup`]).
+/// Unknown users (`None`), wrong passwords and disabled accounts all get
+/// [`AuthError::InvalidCredentials`] after the same argon2 work. The returned
+/// row carries the hash as stored after any re-hash.
 ///
 /// # Errors
 /// [`AuthError::InvalidCredentials`], [`AuthError::Busy`] or [`AuthError::Internal`].
-#[tracing::instrument(skip(db, hasher, password))]
-pub async fn authenticate(
+#[tracing::instrument(skip(db, hasher, found, password))]
+pub async fn authenticate_found(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
-    username: &str,
+    found: Option<user::Model>,
     password: SecretString,
 ) -> Result<user::Model, AuthError> {
     if password.expose_secret().len() > MAX_PASSWORD_BYTES {
         return Err(AuthError::InvalidCredentials);
     }
-    let found = match username_key(username) {
-        Ok(key) => find_by_key(db, &key).await?,
-        Err(_) => None,
-    };
     let stored = found.as_ref().map(|u| u.password_hash.clone());
     let verified = hasher.verify(password.clone(), stored).await?;
     match found {
-        Some(user) if verified && !user.disabled => {
+        Some(mut user) if verified && !user.disabled => {
             tracing::info!(user_id = %user.id, "sign-in succeeded");
             if hasher.needs_rehash(&user.password_hash) {
-                rehash(db, hasher, &user, password).await;
+                if let Some(hash) = rehash(db, hasher, &user, password).await {
+                    user.password_hash = hash;
+                }
             }
             Ok(user)
         }
@@ -194,14 +208,19 @@ async fn rehash(
     hasher: &PasswordHasher,
     user: &user::Model,
     password: SecretString,
-) {
-    let Ok(hash) = hasher.hash(password).await else {
-        return;
-    };
+) -> Option<String> {
+    let hash = hasher.hash(password).await.ok()?;
     // If someone changed the password meanwhile, their hash stays.
-    match replace_hash(db, user.id, &user.password_hash, hash).await {
-        Ok(_) => tracing::info!(user_id = %user.id, "password re-hashed with today's parameters"),
-        Err(_) => tracing::warn!(user_id = %user.id, "re-hashing a password failed"),
+    match replace_hash(db, user.id, &user.password_hash, hash.clone()).await {
+        Ok(true) => {
+            tracing::info!(user_id = %user.id, "password re-hashed with today's parameters");
+            Some(hash)
+        }
+        Ok(false) => None,
+        Err(_) => {
+            tracing::warn!(user_id = %user.id, "re-hashing a password failed");
+            None
+        }
     }
 }
 

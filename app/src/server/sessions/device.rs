@@ -22,14 +22,21 @@ impl Device {
     }
 
     /// A sign-in attempt for `account` (normalised) from this device, as the
-    /// limits see it: known when its device cookie is valid for the account.
+    /// limits see it: known when its device cookie is valid for the account
+    /// and its current password hash `stamp` (`None`: no such account).
     #[must_use]
-    pub fn attempt<'a>(&'a self, state: &AppState, account: &'a str) -> Attempt<'a> {
-        let nonce = self.cookie.as_deref().and_then(|c| {
-            state
-                .device_cookies
-                .verify(c, account, state.clock.timestamp())
-        });
+    pub fn attempt<'a>(
+        &'a self,
+        state: &AppState,
+        account: &'a str,
+        stamp: Option<&str>,
+    ) -> Attempt<'a> {
+        let now = state.clock.timestamp();
+        let nonce = self
+            .cookie
+            .as_deref()
+            .zip(stamp)
+            .and_then(|(c, stamp)| state.device_cookies.verify(c, account, stamp, now));
         Attempt {
             account,
             ip: self.ip_addr(),

@@ -73,10 +73,12 @@ pub async fn sign_in(
 ) -> Result<Issued, AuthError> {
     state.limiter.hit(Bucket::SignIn, device.ip_addr()).await?;
     let account = users::username_key(username).unwrap_or_else(|_| username.trim().to_lowercase());
-    let attempt = device.attempt(state, &account);
+    let found = users::lookup(&state.db, username.trim()).await?;
+    let stamp = found.as_ref().map(|u| u.password_hash.clone());
+    let attempt = device.attempt(state, &account, stamp.as_deref());
     let trust = state.limiter.check_sign_in(&attempt).await?;
     let attempt = Attempt { trust, ..attempt };
-    let result = users::authenticate(&state.db, &state.hasher, username.trim(), password).await;
+    let result = users::authenticate_found(&state.db, &state.hasher, found, password).await;
     let succeeded = result.is_ok();
     if succeeded || result.as_ref().err() == Some(&AuthError::InvalidCredentials) {
         if let Err(err) = state.limiter.record_sign_in(&attempt, succeeded).await {
@@ -90,7 +92,7 @@ pub async fn sign_in(
     let mut issued = start(state, &user, device).await?;
     issued.device_cookie = state
         .device_cookies
-        .issue(&account, state.clock.timestamp())
+        .issue(&account, &user.password_hash, state.clock.timestamp())
         .ok();
     Ok(issued)
 }
