@@ -99,9 +99,9 @@ LUA
 read -r si_rps si_p50 si_p99 < <(load -c4 -s "$work/signin.lua" "$b/api/token")
 read -r rf_p50 rf_p99 _ rf_err < <(python3 bench/scale_probe.py refresh "$b" bench "$PW" 250)
 read -r me_rps me_p50 me_p99 < <(load -c32 -H "Authorization: Bearer $bench" "$b/api/me")
-read -r pre_p50 pre_p99 _ pre_err < <(python3 bench/scale_probe.py get "$b" "$admin" "/api/admin/users?q=user12345" 200)
-read -r sub_p50 sub_p99 _ sub_err < <(python3 bench/scale_probe.py get "$b" "$admin" "/api/admin/users?q=98765" 200)
-read -r ses_p50 ses_p99 _ ses_err < <(python3 bench/scale_probe.py get "$b" "$bench" "/api/auth/sessions" 200)
+read -r pre_p50 pre_p99 _ pre_err < <(python3 bench/scale_probe.py get "$b" "$admin" "/api/admin/users?q=user12345" 1000)
+read -r sub_p50 sub_p99 _ sub_err < <(python3 bench/scale_probe.py get "$b" "$admin" "/api/admin/users?q=98765" 1000)
+read -r ses_p50 ses_p99 _ ses_err < <(python3 bench/scale_probe.py get "$b" "$bench" "/api/auth/sessions" 1000)
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$(cat "$work/server.pid")/status")
 errors=$((rf0_err + rf_err + pre_err + sub_err + ses_err))
 
