@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{database_url, spawn_binary, Client, TestApp};
-use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
+use common::{database_url, signing_key_pem, spawn_binary, within, Client, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -21,11 +20,7 @@ fn two_instances() -> (TestApp, TestApp, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("portcullis-pair-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = database_url(&dir);
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).unwrap();
-    let pem = ed25519_dalek::SigningKey::from_bytes(&seed)
-        .to_pkcs8_pem(LineEnding::LF)
-        .unwrap();
+    let pem = signing_key_pem();
     let env = [
         ("DATABASE_URL", db.as_str()),
         ("JWT_PRIVATE_KEY", pem.as_str()),
@@ -53,22 +48,6 @@ fn via(c: &Client, app: &TestApp) -> Client {
     let mut other = c.clone();
     other.base = app.base.clone();
     other
-}
-
-/// Polls `check` until it holds or `limit` passes; returns how long it took.
-async fn within<F, Fut>(limit: Duration, mut check: F) -> Option<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if check().await {
-            return Some(start.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    None
 }
 
 #[tokio::test]

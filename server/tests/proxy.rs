@@ -18,9 +18,8 @@ use std::{
 use common::{
     database_url,
     nginx::{free_port, Nginx},
-    spawn_binary, Client, TestApp,
+    signing_key_pem, spawn_binary, within, Client, TestApp,
 };
-use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -48,15 +47,11 @@ impl Fleet {
     fn start(common: &[(&str, &str)], skewed: &[(&str, &str)]) -> Self {
         let dir = std::env::temp_dir().join(format!("portcullis-fleet-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).unwrap();
-        let pem = ed25519_dalek::SigningKey::from_bytes(&seed)
-            .to_pkcs8_pem(LineEnding::LF)
-            .unwrap();
+        let pem = signing_key_pem();
         let lb_port = free_port();
         let mut env: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), database_url(&dir)),
-            ("JWT_PRIVATE_KEY".into(), pem.to_string()),
+            ("JWT_PRIVATE_KEY".into(), pem),
             ("JWT_ISSUER".into(), "portcullis-fleet".into()),
             ("PUBLIC_URL".into(), format!("http://127.0.0.1:{lb_port}")),
             ("TRUSTED_PROXIES".into(), "127.0.0.1".into()),
@@ -163,22 +158,6 @@ async fn sessions(c: &mut Client) -> Value {
     let r = c.send(Method::GET, "/api/auth/sessions", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body
-}
-
-/// Polls `check` until it holds or `limit` passes.
-async fn within<F, Fut>(limit: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -290,7 +269,7 @@ async fn behind_nginx_addresses_limits_and_revocation_hold_across_two_instances(
     })
     .await;
     assert!(
-        honoured,
+        honoured.is_some(),
         "instance 1 still accepts a token revoked on instance 0 after 1 s"
     );
 
@@ -353,7 +332,7 @@ async fn a_rolling_restart_drops_no_request_and_no_session() {
         async move { done.load(Ordering::Relaxed) >= 40 }
     })
     .await;
-    assert!(warm, "traffic started");
+    assert!(warm.is_some(), "traffic started");
     for i in 0..2 {
         let before = done.load(Ordering::Relaxed);
         fleet.restart(i).await;
@@ -363,7 +342,10 @@ async fn a_rolling_restart_drops_no_request_and_no_session() {
             async move { done.load(Ordering::Relaxed) >= before + 40 }
         })
         .await;
-        assert!(moved, "traffic continued after restarting instance {i}");
+        assert!(
+            moved.is_some(),
+            "traffic continued after restarting instance {i}"
+        );
     }
     stop.store(true, Ordering::Relaxed);
     let mut total_failures = Vec::new();

@@ -291,6 +291,35 @@ pub fn run_cli(data_dir: &Path, db_url: &str, args: &[&str], stdin: &str) -> (bo
     (out.status.success(), text)
 }
 
+/// A fresh Ed25519 signing key as PKCS#8 PEM (`JWT_PRIVATE_KEY`), for
+/// several processes that must share one.
+pub fn signing_key_pem() -> String {
+    use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).unwrap();
+    ed25519_dalek::SigningKey::from_bytes(&seed)
+        .to_pkcs8_pem(LineEnding::LF)
+        .unwrap()
+        .to_string()
+}
+
+/// Polls `check` every 25 ms until it holds or `limit` passes; returns how
+/// long it took.
+pub async fn within<F, Fut>(limit: Duration, mut check: F) -> Option<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if check().await {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    None
+}
+
 /// A browser-like client: cookies kept in a map we can read and change.
 #[derive(Clone)]
 pub struct Client {

@@ -82,8 +82,9 @@ async fn verify_current(
         .ok_or(AuthError::SessionRevoked)?;
     let session = me.session_id.to_string();
     let attempt = Attempt {
+        account: &account.username_key,
+        ip: device.ip_addr(),
         trust: Trust::Device(&session),
-        ..device.attempt(state, &account.username_key, None)
     };
     let trust = state.limiter.check_sign_in(&attempt).await?;
     let verified = state

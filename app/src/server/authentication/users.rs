@@ -151,21 +151,7 @@ pub async fn register_user(
     .await
 }
 
-/// The account a sign-in names, if the name is valid and taken.
-///
-/// # Errors
-/// [`AuthError::Internal`] on a database failure.
-pub async fn lookup(
-    db: &DatabaseConnection,
-    username: &str,
-) -> Result<Option<user::Model>, AuthError> {
-    match username_key(username) {
-        Ok(key) => find_by_key(db, &key).await,
-        Err(_) => Ok(None),
-    }
-}
-
-/// Checks a password against an account already looked up ([`lookup`]).
+/// Checks a password against an account already looked up ([`find_by_key`]).
 /// Unknown users (`None`), wrong passwords and disabled accounts all get
 /// [`AuthError::InvalidCredentials`] after the same argon2 work. The returned
 /// row carries the hash as stored after any re-hash.

@@ -72,10 +72,16 @@ pub async fn sign_in(
     device: Device,
 ) -> Result<Issued, AuthError> {
     state.limiter.hit(Bucket::SignIn, device.ip_addr()).await?;
-    let account = users::username_key(username).unwrap_or_else(|_| username.trim().to_lowercase());
-    let found = users::lookup(&state.db, username.trim()).await?;
-    let stamp = found.as_ref().map(|u| u.password_hash.clone());
-    let attempt = device.attempt(state, &account, stamp.as_deref());
+    // One normalisation: the key finds the account, and (for a name no
+    // account could have) its lower-cased form still keys the limits.
+    let key = users::username_key(username.trim());
+    let found = match &key {
+        Ok(key) => users::find_by_key(&state.db, key).await?,
+        Err(_) => None,
+    };
+    let account = key.unwrap_or_else(|_| username.trim().to_lowercase());
+    let stamp = found.as_ref().map(|u| u.password_hash.as_str());
+    let attempt = device.attempt(state, &account, stamp);
     let trust = state.limiter.check_sign_in(&attempt).await?;
     let attempt = Attempt { trust, ..attempt };
     let result = users::authenticate_found(&state.db, &state.hasher, found, password).await;

@@ -138,7 +138,7 @@ impl RateLimiter {
             return Ok(attempt.trust);
         }
         if let Some(key) = attempt.delay_key() {
-            if let Some(f) = self.store.peek(&[key]).await?.into_iter().flatten().next() {
+            if let Some(f) = self.store.peek(key).await? {
                 let wait = self.delay(f.count).saturating_sub(f.since_last);
                 if !wait.is_zero() {
                     tracing::warn!(ip = ?attempt.ip, failures = f.count, "sign-in throttled");

@@ -148,54 +148,30 @@ impl CounterStore {
         }
     }
 
-    /// The counters of `keys`, in order (`None` for one never counted or forgotten).
+    /// The counter of `key` (`None` for one never counted or forgotten).
     ///
     /// # Errors
     /// [`AuthError::Internal`] when the database fails.
-    pub async fn peek(&self, keys: &[Key]) -> Result<Vec<Option<Count>>, AuthError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
+    pub async fn peek(&self, key: Key) -> Result<Option<Count>, AuthError> {
         match self {
             Self::Memory(map) => {
                 let map = map.lock().map_err(|_| AuthError::Internal)?;
-                let now = Instant::now();
-                Ok(keys
-                    .iter()
-                    .map(|k| map.get(k).map(|e| count_of(e, now)))
-                    .collect())
+                Ok(map.get(&key).map(|e| count_of(e, Instant::now())))
             }
             Self::Database(db) => {
-                let hex: Vec<String> = keys.iter().map(|k| k.hex()).collect();
-                let placeholders: Vec<String> = (1..=hex.len()).map(|i| format!("${i}")).collect();
-                let sql = format!(
-                    "SELECT key, count, \
+                let sql = "SELECT count, \
                        (extract(epoch FROM now() - window_start) * 1000000)::int8, \
                        (extract(epoch FROM now() - last_at) * 1000000)::int8 \
-                     FROM rate_limits WHERE key IN ({})",
-                    placeholders.join(", ")
-                );
-                let values = hex.iter().cloned().map(Value::from).collect::<Vec<_>>();
-                let rows = db
-                    .query_all(Statement::from_sql_and_values(
+                     FROM rate_limits WHERE key = $1";
+                let row = db
+                    .query_one(Statement::from_sql_and_values(
                         DbBackend::Postgres,
                         sql,
-                        values,
+                        vec![Value::from(key.hex())],
                     ))
                     .await
                     .map_err(db_err)?;
-                let mut found = HashMap::with_capacity(rows.len());
-                for row in rows {
-                    let key: String = row.try_get_by_index(0).map_err(db_err)?;
-                    let count = Count {
-                        count: u32::try_from(row.try_get_by_index::<i32>(1).map_err(db_err)?)
-                            .unwrap_or(0),
-                        window_age: micros(row.try_get_by_index(2).map_err(db_err)?),
-                        since_last: micros(row.try_get_by_index(3).map_err(db_err)?),
-                    };
-                    found.insert(key, count);
-                }
-                Ok(hex.iter().map(|h| found.get(h).copied()).collect())
+                row.as_ref().map(row_count).transpose()
             }
         }
     }
@@ -210,15 +186,14 @@ impl CounterStore {
                 map.lock().map_err(|_| AuthError::Internal)?.remove(&key);
                 Ok(())
             }
-            Self::Database(db) => db
-                .execute(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
+            Self::Database(db) => {
+                execute(
+                    db,
                     "DELETE FROM rate_limits WHERE key = $1",
-                    vec![Value::from(key.hex())],
-                ))
+                    key.hex().into(),
+                )
                 .await
-                .map(|_| ())
-                .map_err(db_err),
+            }
         }
     }
 
@@ -235,15 +210,11 @@ impl CounterStore {
                     .retain(|_, e| now.duration_since(e.last) < keep);
                 Ok(())
             }
-            Self::Database(db) => db
-                .execute(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "DELETE FROM rate_limits WHERE last_at < now() - $1 * interval '1 second'",
-                    vec![Value::from(keep.as_secs_f64())],
-                ))
-                .await
-                .map(|_| ())
-                .map_err(db_err),
+            Self::Database(db) => {
+                let sql =
+                    "DELETE FROM rate_limits WHERE last_at < now() - $1 * interval '1 second'";
+                execute(db, sql, keep.as_secs_f64().into()).await
+            }
         }
     }
 
@@ -283,6 +254,19 @@ fn count_of(entry: &Entry, now: Instant) -> Count {
     }
 }
 
+/// Runs one PostgreSQL statement with one parameter.
+async fn execute(db: &DatabaseConnection, sql: &str, value: Value) -> Result<(), AuthError> {
+    db.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        [value],
+    ))
+    .await
+    .map(|_| ())
+    .map_err(db_err)
+}
+
+/// A row of `count`, window age and time since the last count (µs).
 fn row_count(row: &sea_orm::QueryResult) -> Result<Count, AuthError> {
     Ok(Count {
         count: u32::try_from(row.try_get_by_index::<i32>(0).map_err(db_err)?).unwrap_or(0),
