@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
             <DocumentMeta />
             <Header />
             <main>
+                <auth::notice::KeeperNotice />
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />

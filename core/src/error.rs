@@ -78,6 +78,9 @@ pub enum AuthError {
     /// A request that could not be read at all (malformed JSON, missing fields).
     #[error("{0}")]
     BadRequest(String),
+    /// A request body over the server's limit (64 KiB).
+    #[error("The request is too large.")]
+    TooLarge,
     #[error("You are not signed in.")]
     TokenMissing,
     #[error("Your access token has expired.")]
@@ -104,6 +107,10 @@ pub enum AuthError {
     RateLimited { retry_after: u64 },
     #[error("The server is busy. Try again in a moment.")]
     Busy,
+    /// A part the request needs (the database) cannot be reached just now: try
+    /// again after `retry_after` seconds. Never a reason to sign anyone out.
+    #[error("The service is briefly unavailable. Try again in {retry_after} seconds.")]
+    Unavailable { retry_after: u64 },
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     /// The request never reached our code (network or encoding failure).
@@ -120,6 +127,7 @@ impl AuthError {
             Self::UsernameTaken => "username_taken",
             Self::Validation { .. } => "validation_failed",
             Self::BadRequest(_) => "bad_request",
+            Self::TooLarge => "payload_too_large",
             Self::TokenMissing => "token_missing",
             Self::TokenExpired => "token_expired",
             Self::TokenInvalid => "token_invalid",
@@ -132,6 +140,7 @@ impl AuthError {
             Self::CrossSite => "cross_site_request",
             Self::RateLimited { .. } => "rate_limited",
             Self::Busy => "busy",
+            Self::Unavailable { .. } => "unavailable",
             Self::Internal => "internal",
             Self::Transport(_) => "transport",
         }
@@ -151,10 +160,11 @@ impl AuthError {
             | Self::RefreshReused => 401,
             Self::Forbidden | Self::CrossSite => 403,
             Self::NotFound => 404,
+            Self::TooLarge => 413,
             Self::UsernameTaken | Self::LastAdmin => 409,
             Self::RateLimited { .. } => 429,
             Self::Internal | Self::Transport(_) => 500,
-            Self::Busy => 503,
+            Self::Busy | Self::Unavailable { .. } => 503,
         }
     }
 
@@ -179,6 +189,28 @@ impl AuthError {
                 | Self::SessionExpired
                 | Self::RefreshReused
         )
+    }
+
+    /// True for a failure that passes by itself (a limit, a busy hasher, an
+    /// outage): the client keeps its session and tries again later.
+    #[must_use]
+    pub fn is_passing(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::Busy | Self::Unavailable { .. } | Self::Internal
+        )
+    }
+
+    /// Seconds to wait before trying again, for the errors that have them.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after } | Self::Unavailable { retry_after } => {
+                Some(*retry_after)
+            }
+            Self::Busy => Some(1),
+            _ => None,
+        }
     }
 
     /// Shorthand for a validation error.
@@ -224,6 +256,7 @@ mod tests {
             AuthError::UsernameTaken,
             AuthError::invalid(Field::Password, "too short"),
             AuthError::BadRequest("bad".into()),
+            AuthError::TooLarge,
             AuthError::TokenMissing,
             AuthError::TokenExpired,
             AuthError::TokenInvalid,
@@ -236,6 +269,7 @@ mod tests {
             AuthError::CrossSite,
             AuthError::RateLimited { retry_after: 7 },
             AuthError::Busy,
+            AuthError::Unavailable { retry_after: 2 },
             AuthError::Internal,
         ];
         for err in all {

@@ -18,8 +18,10 @@ pub struct CookieNames {
 }
 
 impl CookieNames {
-    /// Over https the cookies are `Secure` and prefixed (`__Host-` binds the
-    /// access cookie to the exact host and path `/`); plain-http development
+    /// Over https the cookies are `Secure` and `__Host-` prefixed, which binds
+    /// each to the exact host and path `/`: a sibling subdomain cannot plant a
+    /// cookie of the same name for the browser to send first (cookie tossing).
+    /// Plain-http development
     /// on localhost uses the bare names, since browsers drop prefixed cookies
     /// that are not `Secure`.
     #[must_use]
@@ -27,7 +29,7 @@ impl CookieNames {
         if secure {
             Self {
                 access: "__Host-portcullis-at",
-                refresh: "__Secure-portcullis-rt",
+                refresh: "__Host-portcullis-rt",
                 device: "__Host-portcullis-dev",
             }
         } else {

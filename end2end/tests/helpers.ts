@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { baseURL } from '../playwright.config';
 
@@ -65,4 +65,33 @@ export function createUserCli(name: string, role: 'user' | 'admin', pw = passwor
 export async function signOut(page: Page) {
   await page.getByTestId('who').click();
   await page.getByRole('button', { name: 'Sign out' }).click();
+}
+
+/**
+ * Makes the test server's database really unavailable: a separate process
+ * holds SQLite's write lock (`BEGIN EXCLUSIVE`) until the returned function
+ * releases it (closing its stdin ends the process, and the lock with it).
+ */
+export async function lockDatabase(): Promise<() => Promise<void>> {
+  const dataDir = process.env.PORTCULLIS_E2E_DATA;
+  if (!dataDir) throw new Error('PORTCULLIS_E2E_DATA is set by playwright.config.ts');
+  const script = [
+    'import sqlite3, sys',
+    'c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)',
+    "c.execute('BEGIN EXCLUSIVE')",
+    "print('locked', flush=True)",
+    'sys.stdin.read()',
+  ].join('\n');
+  const holder = spawn('python3', ['-c', script, join(dataDir, 'portcullis.db')], { stdio: 'pipe' });
+  const exited = new Promise<void>((done) => holder.on('exit', () => done()));
+  let stderr = '';
+  holder.stderr.on('data', (d) => { stderr += String(d); });
+  await new Promise<void>((locked, failed) => {
+    holder.stdout.on('data', (d) => { if (String(d).includes('locked')) locked(); });
+    holder.on('exit', (code) => failed(new Error(`the lock holder exited (${code}): ${stderr}`)));
+  });
+  return async () => {
+    holder.stdin.end();
+    await exited;
+  };
 }

@@ -2,19 +2,25 @@
 //! files, behind the request pipeline (`app::server::web::pipeline`).
 
 use app::{
-    server::{platform::security, web::pipeline::pipeline, AppState},
+    error::AuthError,
+    server::{
+        platform::security,
+        web::{pipeline::pipeline, response::ApiError},
+        AppState,
+    },
     shell, App,
 };
 use axum::{
     extract::Request,
+    http::header,
     middleware::{from_fn, from_fn_with_state, Next},
-    response::Response,
+    response::{IntoResponse, Response},
     routing::{delete, get, post, MethodRouter},
     Router,
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
-use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::api::{self, admin, auth, health, token};
 
@@ -74,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         // For load balancers; not operations (no caller, nothing changes).
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
-    Router::new()
+    let app = Router::new()
         .merge(api)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
@@ -83,11 +89,53 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
-        .layer(from_fn_with_state(state.clone(), pipeline))
+        .layer(from_fn_with_state(state.clone(), pipeline));
+    with_outer_layers(app, https).with_state(state)
+}
+
+/// The layers around everything, the pipeline included: body limits,
+/// hardening headers, the panic catcher and the trace. (Public so a test can
+/// put a handler that panics behind exactly these.)
+pub fn with_outer_layers<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    https: bool,
+) -> Router<S> {
+    router
+        // A body sent in chunks is cut off at the limit as it is read...
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // ...one that says its length is refused before, with our envelope.
+        .layer(from_fn(refuse_large_bodies))
+        // A panic anywhere inside answers the JSON 500 envelope (and is
+        // logged) instead of dropping the connection; the hardening headers
+        // still go on it.
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn(move |req, next| security_headers(https, req, next)))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+}
+
+/// A request whose `Content-Length` is over the limit: 413 `payload_too_large`.
+async fn refuse_large_bodies(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return ApiError(AuthError::TooLarge).into_response();
+    }
+    next.run(req).await
+}
+
+/// What a panic becomes: the same 500 envelope as any internal error. The
+/// panic's message stays in the log, never in the response.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = detail, "a request handler panicked");
+    ApiError(AuthError::Internal).into_response()
 }
 
 /// Arguments that leptos could not decode never reach our code: give the
@@ -97,10 +145,13 @@ fn server_fn_error_status(err: &app::error::AuthError) {
     let _ = app::server::web::context::respond(err.clone());
 }
 
-/// Adds the hardening headers to every response.
+/// Adds the hardening headers to every response, and keeps caches away
+/// from what is personal (`security::cache_policy`).
 async fn security_headers(https: bool, req: Request, next: Next) -> Response {
+    let personal = security::is_personal_request(req.uri().path(), req.headers());
     let mut response = next.run(req).await;
     security::harden(response.headers_mut(), https);
+    security::cache_policy(response.headers_mut(), personal);
     response
 }
 

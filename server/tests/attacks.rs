@@ -500,8 +500,10 @@ async fn over_https_cookies_are_secure_and_prefixed_and_hsts_is_sent() {
         .expect("a __Host- access cookie");
     let refresh = cookies
         .iter()
-        .find(|c| c.starts_with("__Secure-portcullis-rt="))
-        .expect("a __Secure- refresh cookie");
+        .find(|c| c.starts_with("__Host-portcullis-rt="))
+        .expect(
+            "a __Host- refresh cookie (issue #18: __Secure- can be tossed by a sibling subdomain)",
+        );
     for cookie in [access, refresh] {
         for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
             assert!(cookie.contains(attr), "{cookie} lacks {attr}");
@@ -520,6 +522,15 @@ async fn over_https_cookies_are_secure_and_prefixed_and_hsts_is_sent() {
         access.split(['=', ';']).nth(1).unwrap().to_owned(),
     );
     assert_eq!(plain.me().await.status, StatusCode::UNAUTHORIZED);
+    // A refresh token under the old `__Secure-` name (all a sibling
+    // subdomain could plant) is not read.
+    let token = refresh.split(['=', ';']).nth(1).unwrap().to_owned();
+    let mut tossed = Client::new(&app);
+    tossed.origin = Some(public.to_owned());
+    tossed
+        .cookies
+        .insert("__Secure-portcullis-rt".to_owned(), token);
+    assert_eq!(tossed.refresh().await.status, StatusCode::UNAUTHORIZED);
 }
 
 /// A sign-in flood beyond the hashing pool and its queue is turned away with

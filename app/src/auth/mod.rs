@@ -5,6 +5,7 @@ mod account_page;
 mod api;
 mod context;
 pub mod keeper;
+pub mod notice;
 mod pages;
 mod sessions_page;
 pub mod strength;

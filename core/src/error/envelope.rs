@@ -15,7 +15,7 @@ impl AuthError {
             query.push_str("&field=");
             query.push_str(field.as_str());
         }
-        if let Self::RateLimited { retry_after } = self {
+        if let Self::RateLimited { retry_after } | Self::Unavailable { retry_after } = self {
             query.push_str(&format!("&retry_after={retry_after}"));
         }
         query
@@ -34,6 +34,9 @@ impl AuthError {
             }
             "rate_limited" => Self::RateLimited {
                 retry_after: retry_after.unwrap_or(60).min(3600),
+            },
+            "unavailable" => Self::Unavailable {
+                retry_after: retry_after.unwrap_or(2).min(3600),
             },
             "bad_request" => {
                 Self::BadRequest("The form could not be read. Please try again.".into())
@@ -77,7 +80,9 @@ pub struct ErrorBody {
 impl From<AuthError> for ErrorBody {
     fn from(err: AuthError) -> Self {
         let retry_after = match err {
-            AuthError::RateLimited { retry_after } => Some(retry_after),
+            AuthError::RateLimited { retry_after } | AuthError::Unavailable { retry_after } => {
+                Some(retry_after)
+            }
             _ => None,
         };
         Self {
@@ -99,6 +104,7 @@ impl From<ErrorBody> for AuthError {
                 message: body.message,
             },
             "bad_request" => Self::BadRequest(body.message),
+            "payload_too_large" => Self::TooLarge,
             "token_missing" => Self::TokenMissing,
             "token_expired" => Self::TokenExpired,
             "token_invalid" => Self::TokenInvalid,
@@ -113,6 +119,9 @@ impl From<ErrorBody> for AuthError {
                 retry_after: body.retry_after.unwrap_or(1),
             },
             "busy" => Self::Busy,
+            "unavailable" => Self::Unavailable {
+                retry_after: body.retry_after.unwrap_or(2),
+            },
             "internal" => Self::Internal,
             _ => Self::Transport(body.message),
         }

@@ -13,7 +13,7 @@ use app::{
 use axum::{extract::Path, http::StatusCode, response::Response, Json};
 use serde::Deserialize;
 
-use super::{parse_id, ApiJson};
+use super::{parse_id, ApiBytes, ApiJson};
 
 /// `{"username", "password"}`.
 #[derive(Deserialize)]
@@ -69,7 +69,7 @@ pub async fn refresh(ctx: RequestContext) -> Response {
 
 /// `POST /api/auth/logout` with `{"scope": ...}` (default `local`) → 204: ends
 /// sessions and clears the cookies.
-pub async fn logout(ctx: RequestContext, body: axum::body::Bytes) -> Response {
+pub async fn logout(ctx: RequestContext, ApiBytes(body): ApiBytes) -> Response {
     // The body is optional: an empty one means `{"scope": "local"}`.
     let scope = if body.iter().all(u8::is_ascii_whitespace) {
         Ok(LogoutScope::Local)

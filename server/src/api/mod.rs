@@ -35,6 +35,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
 }
 
 fn bad_json(rejection: &JsonRejection) -> AuthError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return AuthError::TooLarge;
+    }
     let message = match rejection {
         JsonRejection::MissingJsonContentType(_) => {
             "Send the body as JSON (Content-Type: application/json).".to_owned()
@@ -47,6 +50,23 @@ fn bad_json(rejection: &JsonRejection) -> AuthError {
         other => other.body_text(),
     };
     AuthError::BadRequest(message)
+}
+
+/// The raw body, whose rejections (too large, cut off) are our envelope.
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AuthError::TooLarge.into())
+            }
+            Err(rejection) => Err(AuthError::BadRequest(rejection.body_text()).into()),
+        }
+    }
 }
 
 /// `Query<T>` whose rejections are our 400 `bad_request` envelope.

@@ -17,6 +17,7 @@ use axum::{
 };
 use serde::Deserialize;
 
+use super::ApiBytes;
 use app::server::AppState;
 
 /// The body of `POST /api/token` (JSON or form-encoded, as OAuth 2 clients send it).
@@ -35,22 +36,14 @@ pub enum TokenRequest {
 pub async fn token(
     ctx: RequestContext,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let state = &ctx.state;
     state
         .limiter
         .hit(Bucket::Token, ctx.device().ip_addr())
         .await?;
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    let request: TokenRequest = if form {
-        serde_urlencoded::from_bytes(&body).map_err(|e| token_request_error(&e.to_string()))?
-    } else {
-        serde_json::from_slice(&body).map_err(|e| token_request_error(&e.to_string()))?
-    };
+    let request = parse_request(&headers, &body)?;
     let device = ctx.device();
     let issued = match request {
         TokenRequest::Password { username, password } => {
@@ -73,6 +66,30 @@ pub async fn token(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// The body as JSON or form-encoded, by its `Content-Type`. Anything else
+/// (`text/plain`, none at all: what a page elsewhere can send without a CORS
+/// preflight) is refused before any credential is looked at.
+fn parse_request(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, AuthError> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase());
+    match media.as_deref() {
+        Some("application/json") => {
+            serde_json::from_slice(body).map_err(|e| token_request_error(&e.to_string()))
+        }
+        Some("application/x-www-form-urlencoded") => {
+            serde_urlencoded::from_bytes(body).map_err(|e| token_request_error(&e.to_string()))
+        }
+        _ => Err(AuthError::BadRequest(
+            "Send the body as JSON (Content-Type: application/json) or form-encoded \
+             (application/x-www-form-urlencoded)."
+                .into(),
+        )),
+    }
 }
 
 fn token_request_error(detail: &str) -> AuthError {

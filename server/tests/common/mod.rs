@@ -10,6 +10,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod nginx;
+pub mod postgres;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -138,6 +139,9 @@ fn settings(dir: &Path, env: &[(&str, &str)]) -> HashMap<String, String> {
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("DATA_DIR".into(), dir.display().to_string());
     vars.insert("RATE_LIMIT".into(), "off".into());
+    // Said outright: a test app may pose as an https site (PUBLIC_URL), which
+    // an unset mode refuses.
+    vars.insert("PORTCULLIS_ENV".into(), "development".into());
     for (k, v) in env {
         vars.insert((*k).to_owned(), (*v).to_owned());
     }
@@ -578,5 +582,35 @@ impl Client {
         );
         assert_eq!(self.login(&name, password).await.status, StatusCode::OK);
         name
+    }
+}
+
+impl TestApp {
+    /// Kills the server process with SIGKILL, as a crash or the OOM killer
+    /// would (no shutdown code runs), and waits for it; `None` for an
+    /// in-process app.
+    pub fn kill(&mut self) -> Option<std::process::ExitStatus> {
+        let Running::Process(child) = &mut self.running else {
+            return None;
+        };
+        child.kill().ok()?;
+        child.wait().ok()
+    }
+}
+
+impl Request<'_> {
+    /// Sends it as [`Request::send`] does, but a request that got no answer
+    /// (the server died) is an `Err` rather than a panic, and then the
+    /// client's cookies stay as they were.
+    ///
+    /// # Errors
+    /// The transport error: no connection, or no response headers.
+    pub async fn try_send(self) -> Result<Reply, reqwest::Error> {
+        let mut builder = self.builder;
+        if let (Some(origin), false) = (&self.client.origin, self.origin_set) {
+            builder = builder.header(header::ORIGIN, origin);
+        }
+        let res = builder.send().await?;
+        Ok(self.client.absorb(res).await)
     }
 }

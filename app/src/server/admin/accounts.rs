@@ -2,6 +2,7 @@
 //! services and rules as every other path, only the proof comes from
 //! [`Authorized::operator`].
 
+use sea_orm::TransactionTrait;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
@@ -12,7 +13,7 @@ use crate::{
     policy::Role,
     server::{
         authentication::{authorized::Authorized, users},
-        platform::state::AppState,
+        platform::{db::db_err, state::AppState},
         sessions,
     },
 };
@@ -53,12 +54,17 @@ pub async fn reset_password(
         .ok_or(AuthError::NotFound)?;
     users::check_password(password.expose_secret(), &[&account.username])?;
     let hash = state.hasher.hash(password).await?;
-    if !users::replace_hash(&state.db, account.id, &account.password_hash, hash).await? {
+    let txn = state.db.begin().await.map_err(db_err)?;
+    if !users::replace_hash(&txn, account.id, &account.password_hash, hash).await? {
         return Err(AuthError::BadRequest(
             "The password changed while resetting it; run the command again.".into(),
         ));
     }
-    let ended = sessions::revoke_all(state, account.id, "password_reset").await?;
+    let now = state.clock.now();
+    let ids = sessions::end_sessions_in(&txn, now, account.id, None, "password_reset").await?;
+    txn.commit().await.map_err(db_err)?;
+    let ended = ids.len() as u64;
+    state.revoked.insert_all(ids);
     tracing::info!(actor = %authz.actor_id(), user_id = %account.id, ended, "password reset");
     Ok((AdminUser::from(&account), ended))
 }

@@ -29,11 +29,16 @@ use crate::{
 pub const DEFAULT_PER_PAGE: u64 = 20;
 /// The largest page a caller may ask for.
 pub const MAX_PER_PAGE: u64 = 100;
+/// The highest page number: the offset stays far inside what a database
+/// parameter can hold (`u64::MAX` once overflowed the bind and dropped the
+/// connection).
+pub const MAX_PAGE: u64 = 1_000_000;
 
 /// One page of users whose name contains `query` (case-insensitive), by name.
 ///
 /// # Errors
-/// [`AuthError::BadRequest`] for a page below 1 or a size outside 1..=100;
+/// [`AuthError::BadRequest`] for a page outside 1..=[`MAX_PAGE`] or a size
+/// outside 1..=[`MAX_PER_PAGE`];
 /// [`AuthError::Internal`] on a database failure.
 pub async fn list_users(
     state: &AppState,
@@ -43,8 +48,10 @@ pub async fn list_users(
     per_page: u64,
 ) -> Result<UserPage, AuthError> {
     authz.expect(Operation::ListUsers)?;
-    if page == 0 {
-        return Err(AuthError::BadRequest("`page` starts at 1.".into()));
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(AuthError::BadRequest(format!(
+            "`page` must be between 1 and {MAX_PAGE}."
+        )));
     }
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
         return Err(AuthError::BadRequest(format!(

@@ -1,19 +1,21 @@
 //! A signed-in user's own account: changing the password.
 
+use sea_orm::TransactionTrait;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
-    auth::{LogoutScope, PasswordChanged},
+    auth::PasswordChanged,
     error::{AuthError, Field},
     operations::Operation,
     server::{
         authentication::{authorized::Authorized, tokens::Principal, users},
         entity::user,
         platform::{
+            db::db_err,
             limits::{Attempt, Bucket, Trust},
             state::AppState,
         },
-        sessions::{ending::end_own, Device},
+        sessions::{ending::end_sessions_in, Device},
     },
 };
 
@@ -48,18 +50,26 @@ pub async fn change_password(
     let account = verify_current(state, me, &change.current, device).await?;
     check_new(&account, &change)?;
     let hash = state.hasher.hash(change.new).await?;
-    if !users::replace_hash(&state.db, me.user_id, &account.password_hash, hash).await? {
+    // One transaction: the new password and the end of the other sessions
+    // happen together or not at all.
+    let txn = state.db.begin().await.map_err(db_err)?;
+    if !users::replace_hash(&txn, me.user_id, &account.password_hash, hash).await? {
         // Another change won the race with the same current password.
         return Err(AuthError::invalid(
             Field::CurrentPassword,
             "Your password was changed elsewhere just now. Use the new one.",
         ));
     }
-    let signed_out_others = if change.sign_out_others {
-        end_own(state, me.user_id, me.session_id, LogoutScope::Others).await?
+    let ended = if change.sign_out_others {
+        let now = state.clock.now();
+        let except = Some(me.session_id);
+        end_sessions_in(&txn, now, me.user_id, except, "password_changed").await?
     } else {
-        0
+        Vec::new()
     };
+    txn.commit().await.map_err(db_err)?;
+    let signed_out_others = ended.len() as u64;
+    state.revoked.insert_all(ended);
     tracing::info!(user_id = %me.user_id, signed_out_others, "password changed");
     Ok(PasswordChanged { signed_out_others })
 }

@@ -19,7 +19,6 @@ use argon2::{password_hash::PasswordHash, Algorithm, Argon2, Params, Version};
 
 use super::argon::{hash_with, random_password, verify_with, Memory};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
 
 use crate::error::AuthError;
 use crate::server::platform::config::Argon2Params;
@@ -29,8 +28,8 @@ use crate::server::platform::config::Argon2Params;
 pub struct PasswordHasher {
     argon: Argon2<'static>,
     workers: mpsc::Sender<Job>,
-    slots: Arc<Semaphore>,
-    waiting: Arc<AtomicUsize>,
+    /// Hashes running plus hashes waiting ([`Ticket`]s held).
+    load: Arc<AtomicUsize>,
     /// Hashes running plus hashes waiting, beyond which callers get 503.
     capacity: usize,
     /// A real hash of a random password, verified against when the user does not
@@ -56,8 +55,7 @@ impl PasswordHasher {
         Ok(Self {
             argon,
             workers: spawn_workers(concurrency)?,
-            slots: Arc::new(Semaphore::new(concurrency)),
-            waiting: Arc::new(AtomicUsize::new(0)),
+            load: Arc::new(AtomicUsize::new(0)),
             capacity: concurrency + max_waiting,
             dummy_hash: dummy_hash.into(),
         })
@@ -107,30 +105,53 @@ impl PasswordHasher {
         })
     }
 
+    /// Queues `work` for a hashing thread. The place it takes in the queue
+    /// (a [`Ticket`]) travels with the job and is given back by the thread
+    /// when the job is done, not by the caller: a caller that goes away (its
+    /// client hung up) cannot free a place while its job still waits. A job
+    /// whose caller has gone is skipped without hashing, so a flood of
+    /// abandoned sign-ins leaves no backlog in front of real ones.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, AuthError> {
-        let queued = self.waiting.fetch_add(1, Ordering::SeqCst);
-        let _guard = WaitingGuard(&self.waiting);
-        if queued >= self.capacity {
-            return Err(AuthError::Busy);
-        }
-        let permit = self
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| AuthError::Internal)?;
+        let ticket = Ticket::take(&self.load, self.capacity).ok_or(AuthError::Busy)?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.workers
             .send(Box::new(move |memory: &mut Memory| {
-                let _ = tx.send(work(memory));
+                let _ticket = ticket;
+                if !tx.is_closed() {
+                    let _ = tx.send(work(memory));
+                }
             }))
             .map_err(|_| AuthError::Internal)?;
-        let out = rx.await.map_err(|_| AuthError::Internal);
-        drop(permit);
-        out
+        rx.await.map_err(|_| AuthError::Internal)
+    }
+
+    /// Hashes waiting or running now.
+    #[must_use]
+    pub fn load(&self) -> usize {
+        self.load.load(Ordering::SeqCst)
+    }
+}
+
+/// One place in the hash queue, held from the moment a job is queued until
+/// a hashing thread has finished (or skipped) it.
+struct Ticket(Arc<AtomicUsize>);
+
+impl Ticket {
+    fn take(load: &Arc<AtomicUsize>, capacity: usize) -> Option<Self> {
+        load.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < capacity).then_some(n + 1)
+        })
+        .ok()
+        .map(|_| Self(Arc::clone(load)))
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -161,14 +182,6 @@ fn spawn_workers(count: usize) -> Result<mpsc::Sender<Job>, String> {
             .map_err(|e| format!("cannot start a hashing thread: {e}"))?;
     }
     Ok(tx)
-}
-
-struct WaitingGuard<'a>(&'a AtomicUsize);
-
-impl Drop for WaitingGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 #[cfg(test)]
@@ -205,6 +218,87 @@ mod tests {
             .verify(SecretString::from("wrong horse"), Some(phc))
             .await
             .expect("verify"));
+    }
+
+    /// Polls `check` until it holds, for at most 5 s.
+    async fn eventually(check: impl Fn() -> bool) -> bool {
+        for _ in 0..1_000 {
+            if check() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        false
+    }
+
+    /// Holds the only hashing thread until the returned sender is dropped.
+    fn hold_the_thread(
+        h: &PasswordHasher,
+    ) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let h = h.clone();
+        let job = tokio::spawn(async move {
+            let _ = h
+                .run(move |_| {
+                    let _ = held.recv();
+                })
+                .await;
+        });
+        (release, job)
+    }
+
+    /// Issue #18: callers that went away must not free their place while
+    /// their job still waits, and their jobs must not be hashed.
+    #[tokio::test]
+    async fn abandoned_jobs_keep_their_place_until_skipped_and_are_never_hashed() {
+        let h = PasswordHasher::new(
+            Argon2Params {
+                m_cost_kib: 256,
+                t_cost: 1,
+                p_cost: 1,
+            },
+            1,
+            8,
+        )
+        .expect("params");
+        let (release, holder) = hold_the_thread(&h);
+        assert!(eventually(|| h.load() == 1).await);
+        let hashed = Arc::new(AtomicUsize::new(0));
+        let mut abandoned = Vec::new();
+        for _ in 0..8 {
+            let (h, hashed) = (h.clone(), Arc::clone(&hashed));
+            abandoned.push(tokio::spawn(async move {
+                let _ = h.run(move |_| hashed.fetch_add(1, Ordering::SeqCst)).await;
+            }));
+        }
+        assert!(eventually(|| h.load() == 9).await);
+        for job in &abandoned {
+            job.abort();
+        }
+        for job in abandoned {
+            let _ = job.await;
+        }
+        // Their callers are gone, but their jobs still wait: the queue is full.
+        assert_eq!(h.load(), 9);
+        assert_eq!(
+            h.verify("x".to_owned().into(), None).await,
+            Err(AuthError::Busy),
+            "an abandoned job gave its place back before it left the queue"
+        );
+        drop(release);
+        holder.await.expect("holder");
+        // The abandoned jobs are skipped, not hashed, and a real one runs.
+        let phc = h
+            .hash("correct horse".to_owned().into())
+            .await
+            .expect("hash");
+        assert!(phc.starts_with("$argon2id$"));
+        assert_eq!(
+            hashed.load(Ordering::SeqCst),
+            0,
+            "an abandoned job was hashed"
+        );
+        assert_eq!(h.load(), 0);
     }
 
     #[tokio::test]

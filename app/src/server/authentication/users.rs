@@ -89,7 +89,9 @@ pub fn check_password(password: &str, related: &[&str]) -> Result<(), AuthError>
 ///
 /// # Errors
 /// Validation errors, [`AuthError::UsernameTaken`], or [`AuthError::Internal`].
-#[tracing::instrument(skip(db, hasher, password))]
+// No field of the caller's is recorded: a name that fails validation may be
+// a password typed into the wrong box, and must never reach the log.
+#[tracing::instrument(skip_all, fields(role = role.as_str()))]
 pub async fn register(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -158,7 +160,7 @@ pub async fn register_user(
 ///
 /// # Errors
 /// [`AuthError::InvalidCredentials`], [`AuthError::Busy`] or [`AuthError::Internal`].
-#[tracing::instrument(skip(db, hasher, found, password))]
+#[tracing::instrument(skip_all)]
 pub async fn authenticate_found(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -216,7 +218,7 @@ async fn rehash(
 /// # Errors
 /// [`AuthError::Internal`] on a database failure.
 pub async fn replace_hash(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     user_id: Uuid,
     old_hash: &str,
     new_hash: String,

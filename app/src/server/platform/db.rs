@@ -1,9 +1,11 @@
 //! Database connection and error mapping.
 
 use migration::{Migrator, MigratorTrait};
+use std::time::Duration;
+
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
-    TransactionTrait,
+    ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
+    DbErr, RuntimeErr, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 
@@ -21,9 +23,14 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, String> {
             .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
+    // An unreachable or locked database answers 503 within about a second
+    // (`db_err`), rather than after sqlx's 30 s acquire and 5 s busy waits.
     options
         .sqlx_logging(false)
-        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 });
+        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
+        .acquire_timeout(WAIT)
+        .connect_timeout(WAIT)
+        .map_sqlx_sqlite_opts(|o| o.busy_timeout(WAIT));
     let db = Database::connect(options)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
@@ -106,11 +113,74 @@ async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     txn.commit().await
 }
 
-/// Logs a database failure once, here at the boundary, and hides it behind a generic error.
+/// How long a request waits for a connection, a new connection or SQLite's
+/// write lock before it answers 503.
+const WAIT: Duration = Duration::from_millis(1_000);
+
+/// Seconds a client is told to wait when the database is unreachable.
+pub const OUTAGE_RETRY_AFTER: u64 = 2;
+
+/// Logs a database failure once, here at the boundary, and hides it behind a
+/// generic error: [`AuthError::Unavailable`] (503, try again) for an outage,
+/// [`AuthError::Internal`] (500) for anything else, which is a bug.
 #[must_use]
 pub fn db_err(err: DbErr) -> AuthError {
-    tracing::error!(%err, "database error");
-    AuthError::Internal
+    if is_outage(&err) {
+        tracing::warn!(%err, "database unavailable");
+        AuthError::Unavailable {
+            retry_after: OUTAGE_RETRY_AFTER,
+        }
+    } else {
+        tracing::error!(%err, "database error");
+        AuthError::Internal
+    }
+}
+
+/// Whether a failure is the database being unreachable, locked, read-only or
+/// full: something that passes, not a fault in the request or the code.
+fn is_outage(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed) => {
+            true
+        }
+        DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => match e {
+            RuntimeErr::SqlxError(e) => sqlx_outage(e),
+            RuntimeErr::Internal(_) => false,
+        },
+        _ => false,
+    }
+}
+
+fn sqlx_outage(err: &sqlx::Error) -> bool {
+    use sqlx::Error as E;
+    match err {
+        E::Io(_)
+        | E::Tls(_)
+        | E::Protocol(_)
+        | E::PoolTimedOut
+        | E::PoolClosed
+        | E::WorkerCrashed => true,
+        E::Database(db) => db.code().is_some_and(|code| outage_code(&code)),
+        _ => false,
+    }
+}
+
+/// Database error codes that mean "not now" rather than "wrong".
+fn outage_code(code: &str) -> bool {
+    // SQLite sends its (extended) result code as a number; the low byte is the
+    // primary code: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
+    if let Ok(n) = code.parse::<u32>() {
+        return matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14);
+    }
+    // PostgreSQL: connection exceptions (08), insufficient resources (53),
+    // shutting down or starting up (57P01-57P03), serialization failure and
+    // deadlock (40001, 40P01), read-only transaction on a standby (25006).
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "25006"
+        )
 }
 
 #[cfg(test)]

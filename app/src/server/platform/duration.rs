@@ -2,9 +2,18 @@
 
 use std::time::Duration;
 
-/// Parses durations such as `900`, `500ms`, `5s`, `15m`, `2h`, `14d`.
+/// The longest duration any setting may have: ten years. Longer ones are
+/// refused when read, so that adding one to a date can never overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(3_650 * 86_400);
+
+/// Parses durations such as `900`, `500ms`, `5s`, `15m`, `2h`, `14d`, up to
+/// [`MAX_DURATION`].
 #[must_use]
 pub fn parse_duration(raw: &str) -> Option<Duration> {
+    parse_unbounded(raw).filter(|d| *d <= MAX_DURATION)
+}
+
+fn parse_unbounded(raw: &str) -> Option<Duration> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (digits, unit) = raw.split_at(split);
@@ -41,7 +50,18 @@ mod tests {
         );
         assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        for bad in ["", "m", "5 minutes", "-5s", "1.5h", "99999999999999999999d"] {
+        assert_eq!(parse_duration("3650d"), Some(MAX_DURATION));
+        for bad in [
+            "",
+            "m",
+            "5 minutes",
+            "-5s",
+            "1.5h",
+            "99999999999999999999d",
+            "3651d",
+            "18446744073709551615s",
+            "9999999999999h",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }

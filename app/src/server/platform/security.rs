@@ -60,6 +60,40 @@ pub fn harden(headers: &mut HeaderMap, https: bool) {
     }
 }
 
+/// Whether a response to this request may hold something personal: it
+/// carries a credential (a token cookie or `Authorization`) and is a page or
+/// an API answer (static files are the same for everyone, whoever asks).
+#[must_use]
+pub fn is_personal_request(path: &str, headers: &HeaderMap) -> bool {
+    let credential = headers.contains_key(header::AUTHORIZATION)
+        || headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|jar| jar.contains("portcullis-at=") || jar.contains("portcullis-rt="));
+    let file = path.starts_with("/pkg/")
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'));
+    credential && !file
+}
+
+/// No shared or browser cache keeps a response that sets a cookie (a
+/// rotated token) or that was made for a signed-in caller (`/sessions` lists
+/// addresses), unless the handler chose a policy itself.
+pub fn cache_policy(headers: &mut HeaderMap, personal: bool) {
+    let sets_cookie = headers.contains_key(header::SET_COOKIE);
+    if sets_cookie {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if personal && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+}
+
 /// The OAuth-style token endpoint for non-browser clients.
 pub const TOKEN_PATH: &str = "/api/token";
 
@@ -84,9 +118,11 @@ pub fn check_same_origin(
     config: &crate::server::platform::config::Config,
 ) -> Result<(), crate::error::AuthError> {
     use crate::error::AuthError;
-    // The token endpoint neither reads nor sets cookies: there is nothing to forge.
-    if method.is_safe() || headers.contains_key(header::AUTHORIZATION) || path == TOKEN_PATH {
+    if method.is_safe() || is_bearer(headers) {
         return Ok(());
+    }
+    if path == TOKEN_PATH {
+        return check_token_caller(headers, config);
     }
     if let Some(site) = headers.get("sec-fetch-site") {
         if site.as_bytes() != b"same-origin" {
@@ -113,6 +149,38 @@ pub fn check_same_origin(
     } else {
         Err(AuthError::CrossSite)
     }
+}
+
+/// A request that authenticates with `Authorization: Bearer …`: it never
+/// uses the cookies (the pipeline does not resume it from them), so a forged
+/// one gains nothing. Any other scheme is checked like a browser request.
+fn is_bearer(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.get(..7))
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+}
+
+/// The token endpoint neither reads nor sets cookies, but a page elsewhere
+/// could still make its visitors' browsers post sign-ins to it (distributed
+/// guessing from many addresses). Its callers are apps and services, which
+/// send no `Origin`; a browser on another site always does, and says so in
+/// `Sec-Fetch-Site`.
+fn check_token_caller(
+    headers: &HeaderMap,
+    config: &crate::server::platform::config::Config,
+) -> Result<(), crate::error::AuthError> {
+    let foreign_site = headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| !matches!(site.as_bytes(), b"same-origin" | b"none"));
+    let foreign_origin = headers
+        .get(header::ORIGIN)
+        .is_some_and(|o| o.to_str().map_or(true, |o| !origin_matches(o, config)));
+    if foreign_site || foreign_origin {
+        return Err(crate::error::AuthError::CrossSite);
+    }
+    Ok(())
 }
 
 /// Whether `origin` is the public origin. In development `localhost`,
@@ -186,14 +254,20 @@ mod tests {
             assert_eq!(result.is_ok(), ok, "{pairs:?}");
         }
         assert!(check_same_origin(&Method::GET, "/", &headers(&[]), &dev).is_ok());
-        assert!(check_same_origin(&Method::POST, TOKEN_PATH, &headers(&[]), &dev).is_ok());
-        assert!(check_same_origin(
-            &Method::POST,
-            "/api/me",
-            &headers(&[("authorization", "Bearer x")]),
-            &dev
-        )
-        .is_ok());
+        let post = |path: &str, pairs: &[(&'static str, &'static str)]| {
+            check_same_origin(&Method::POST, path, &headers(pairs), &dev).is_ok()
+        };
+        assert!(post("/api/me", &[("authorization", "Bearer x")]));
+        assert!(post("/api/me", &[("authorization", "bearer x")]));
+        // Issue #18: only Bearer skips the check, not any Authorization.
+        assert!(!post("/api/fn/logout", &[("authorization", "Basic eDp5")]));
+        assert!(!post("/api/fn/logout", &[("authorization", "x")]));
+        // The token endpoint: apps send no Origin; a foreign page's does.
+        assert!(post(TOKEN_PATH, &[]));
+        assert!(post(TOKEN_PATH, &[ORIGIN]));
+        assert!(!post(TOKEN_PATH, &[("origin", "https://evil.example")]));
+        assert!(!post(TOKEN_PATH, &[("origin", "null")]));
+        assert!(!post(TOKEN_PATH, &[("sec-fetch-site", "cross-site")]));
         let prod = config(&[
             ("PORTCULLIS_ENV", "production"),
             ("PUBLIC_URL", "https://auth.example"),

@@ -1,7 +1,10 @@
 //! How sessions end: sign-out in its three scopes, revocation by the user or
 //! an admin, and the list of a user's live sessions.
 
-use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -67,29 +70,69 @@ pub async fn logout_by_refresh_token(
     end_own(state, session.user_id, session.id, scope).await
 }
 
-/// [`logout`] for a caller already checked (the password change's "sign out my other devices").
+/// [`logout`] for a caller already checked.
 pub(crate) async fn end_own(
     state: &AppState,
     user_id: Uuid,
     session_id: Uuid,
     scope: LogoutScope,
 ) -> Result<u64, AuthError> {
-    let ids = match scope {
-        LogoutScope::Local => vec![session_id],
-        LogoutScope::Others => live_ids(state, user_id)
-            .await?
-            .into_iter()
-            .filter(|id| *id != session_id)
-            .collect(),
-        LogoutScope::Global => {
-            let mut ids = live_ids(state, user_id).await?;
-            ids.push(session_id);
-            ids
+    let ended = match scope {
+        LogoutScope::Local => {
+            revoke(state, &[session_id], "logout").await?;
+            1
         }
+        LogoutScope::Others => {
+            let except = Some(session_id);
+            end_user_sessions(state, user_id, except, "logout").await?
+        }
+        LogoutScope::Global => end_user_sessions(state, user_id, None, "logout").await?,
     };
-    revoke(state, &ids, "logout").await?;
-    tracing::info!(%user_id, %session_id, ?scope, ended = ids.len(), "signed out");
+    tracing::info!(%user_id, %session_id, ?scope, ended, "signed out");
+    Ok(ended)
+}
+
+/// Ends every live session of `user_id` (but `except`) and records them in
+/// the revocation list. Returns how many ended.
+async fn end_user_sessions(
+    state: &AppState,
+    user_id: Uuid,
+    except: Option<Uuid>,
+    reason: &str,
+) -> Result<u64, AuthError> {
+    let ids = end_sessions_in(&state.db, state.clock.now(), user_id, except, reason).await?;
+    state.revoked.insert_all(ids.iter().copied());
     Ok(ids.len() as u64)
+}
+
+/// Ends every live session of `user_id` (but `except`) in `db`, which may be a
+/// transaction: one conditional UPDATE, however many sessions the user has
+/// (a list of ids would pass SQLite's limit on bound parameters for a busy
+/// service account). Returns the sessions it ended; the caller adds them to
+/// the revocation list once the change is committed.
+///
+/// # Errors
+/// The database's, as [`db_err`] maps it.
+pub async fn end_sessions_in(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+    except: Option<Uuid>,
+    reason: &str,
+) -> Result<Vec<Uuid>, AuthError> {
+    let mut update = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokeReason, Expr::value(reason))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .apply_if(except, |q, id| q.filter(session::Column::Id.ne(id)))
+        .into_query();
+    update.returning_col(session::Column::Id);
+    let backend = db.get_database_backend();
+    let rows = db.query_all(backend.build(&update)).await.map_err(db_err)?;
+    rows.iter()
+        .map(|row| row.try_get_by_index::<Uuid>(0).map_err(db_err))
+        .collect()
 }
 
 /// The user's sessions that have not been revoked or expired, newest first.
@@ -156,21 +199,7 @@ pub async fn revoke_own(
 /// Ends every live session of a user. Returns how many ended.
 ///
 /// # Errors
-/// [`AuthError::Internal`] on a database failure.
+/// The database's, as [`db_err`] maps it.
 pub async fn revoke_all(state: &AppState, user_id: Uuid, reason: &str) -> Result<u64, AuthError> {
-    let ids = live_ids(state, user_id).await?;
-    revoke(state, &ids, reason).await?;
-    Ok(ids.len() as u64)
-}
-
-async fn live_ids(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>, AuthError> {
-    session::Entity::find()
-        .select_only()
-        .column(session::Column::Id)
-        .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .into_tuple()
-        .all(&state.db)
-        .await
-        .map_err(db_err)
+    end_user_sessions(state, user_id, None, reason).await
 }

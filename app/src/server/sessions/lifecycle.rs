@@ -2,7 +2,10 @@
 //! session's generation, a grace for concurrent refreshes, reuse detection.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::{
@@ -35,6 +38,8 @@ pub async fn start(
 ) -> Result<Issued, AuthError> {
     let now = state.clock.now();
     let token = new_token()?;
+    // The session and its first token are written together or not at all.
+    let txn = state.db.begin().await.map_err(db_err)?;
     let session = session::ActiveModel {
         id: Set(Uuid::new_v4()),
         user_id: Set(user.id),
@@ -49,10 +54,11 @@ pub async fn start(
         revoked_at: Set(None),
         revoke_reason: Set(None),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await
     .map_err(db_err)?;
-    store_token(state, &token, session.id, 0, now).await?;
+    store_token(&txn, &token, session.id, 0, now).await?;
+    txn.commit().await.map_err(db_err)?;
     tracing::info!(user_id = %user.id, session_id = %session.id, ip = %device.ip, "session started");
     issue(state, user, &session, token)
 }
@@ -161,8 +167,10 @@ async fn rotate(
 ) -> Result<Option<Issued>, AuthError> {
     let next = new_token()?;
     let generation = session.generation + 1;
-    // The successor's row goes in first so it is valid the moment anyone can learn it.
-    store_token(state, &next, session.id, generation, now).await?;
+    // The successor's row and the swap commit together: a crash or a lost
+    // race leaves neither (the loser's transaction rolls back).
+    let txn = state.db.begin().await.map_err(db_err)?;
+    store_token(&txn, &next, session.id, generation, now).await?;
     let swapped = session::Entity::update_many()
         .col_expr(session::Column::Generation, Expr::value(generation))
         .col_expr(session::Column::RotatedAt, Expr::value(now))
@@ -179,16 +187,13 @@ async fn rotate(
         .filter(session::Column::Id.eq(session.id))
         .filter(session::Column::Generation.eq(session.generation))
         .filter(session::Column::RevokedAt.is_null())
-        .exec(&state.db)
+        .exec(&txn)
         .await
         .map_err(db_err)?;
     if swapped.rows_affected != 1 {
-        refresh_token::Entity::delete_by_id(token_hash(&next))
-            .exec(&state.db)
-            .await
-            .map_err(db_err)?;
         return Ok(None);
     }
+    txn.commit().await.map_err(db_err)?;
     let mut rotated = session.clone();
     rotated.generation = generation;
     rotated.last_used_at = now;
@@ -257,7 +262,7 @@ fn issue(
 }
 
 async fn store_token(
-    state: &AppState,
+    db: &impl ConnectionTrait,
     token: &str,
     session_id: Uuid,
     generation: i64,
@@ -269,7 +274,7 @@ async fn store_token(
         generation: Set(generation),
         created_at: Set(now),
     }
-    .insert(&state.db)
+    .insert(db)
     .await
     .map_err(db_err)?;
     Ok(())

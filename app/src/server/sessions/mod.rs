@@ -12,17 +12,22 @@
 //! - [`ending`]: sign-out, revocation and the list of a user's sessions;
 //! - [`refresh_token`]: the token itself (randomness, hashing, sealing);
 //! - [`revocation`]: the in-memory list that lets access tokens die at once;
-//! - [`feed`]: how every instance learns of revocations and role changes.
+//! - [`feed`]: how every instance learns of revocations and role changes;
+//! - [`retention`]: deleting ended sessions and retired tokens in time.
 
 mod device;
 pub mod ending;
 pub mod feed;
 pub mod lifecycle;
 pub mod refresh_token;
+pub mod retention;
 pub mod revocation;
 
 pub use device::Device;
-pub use ending::{describe, list, logout, logout_by_refresh_token, revoke, revoke_all, revoke_own};
+pub use ending::{
+    describe, end_sessions_in, list, logout, logout_by_refresh_token, revoke, revoke_all,
+    revoke_own,
+};
 pub use lifecycle::{refresh, sign_in, start};
 
 use uuid::Uuid;

@@ -1,8 +1,9 @@
 //! The token cookies: both `HttpOnly`, `SameSite=Lax`, no `Domain`.
 //!
-//! Over https they are `Secure` and prefixed (`__Host-` for the access token,
-//! `__Secure-` for the refresh token). Plain-http development on localhost uses
-//! the unprefixed names without `Secure`, which browsers would otherwise drop.
+//! Over https they are `Secure` and `__Host-` prefixed (host-only, `Path=/`),
+//! so no sibling subdomain can toss in a same-name cookie. Plain-http
+//! development on localhost uses the unprefixed names without `Secure`, which
+//! browsers would otherwise drop.
 //!
 //! The refresh cookie is scoped to `/` rather than to the refresh endpoint:
 //! a page load after the access token expired resumes the session on the

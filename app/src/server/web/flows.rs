@@ -104,10 +104,7 @@ pub async fn sign_out(ctx: &RequestContext, scope: LogoutScope) -> Outcome<u64> 
         }
         Err(err) => Err(err),
     };
-    let passing = matches!(
-        result,
-        Err(AuthError::Internal | AuthError::Busy | AuthError::RateLimited { .. })
-    );
+    let passing = result.as_ref().err().is_some_and(AuthError::is_passing);
     if scope == LogoutScope::Others || passing {
         return Outcome::new(ctx, result, None);
     }

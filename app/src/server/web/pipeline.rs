@@ -17,7 +17,10 @@ use axum::{
 };
 
 use super::{authenticate, csrf, guard, response::ApiError, resume};
-use crate::server::platform::state::AppState;
+use crate::{
+    error::AuthError,
+    server::platform::{db::OUTAGE_RETRY_AFTER, state::AppState},
+};
 
 /// Axum middleware: CSRF, authentication, resume, page guard; then the handler.
 pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -38,7 +41,19 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
     } = resumed;
     parts.extensions.insert(authenticate::Authn(authn));
     let req = Request::from_parts(parts, body);
-    let mut response = guard::apply(decision, &state, ended, &mut headers, req, next).await;
+    let handled = guard::apply(decision, &state, ended, &mut headers, req, next);
+    // A request that cannot finish in time (a database that accepts
+    // connections but never answers) is told to come back, not left hanging.
+    let mut response = match tokio::time::timeout(state.config.request_timeout, handled).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout = ?state.config.request_timeout, "request timed out");
+            return ApiError(AuthError::Unavailable {
+                retry_after: OUTAGE_RETRY_AFTER,
+            })
+            .into_response();
+        }
+    };
     let out = response.headers_mut();
     for (name, value) in headers {
         out.append(name, value);

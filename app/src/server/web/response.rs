@@ -59,10 +59,8 @@ pub fn error_page(err: &AuthError) -> Response {
 }
 
 fn add_retry_after(response: &mut Response, err: &AuthError) {
-    let seconds = match err {
-        AuthError::RateLimited { retry_after } => *retry_after,
-        AuthError::Busy => 1,
-        _ => return,
+    let Some(seconds) = err.retry_after() else {
+        return;
     };
     if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -45,7 +45,7 @@ pub struct Config {
     pub site_addr: SocketAddr,
     /// The origin browsers use to reach us, e.g. `https://auth.example.com`.
     pub public_url: String,
-    /// Whether cookies carry `Secure` (and the `__Host-`/`__Secure-` prefixes).
+    /// Whether cookies carry `Secure` (and the `__Host-` prefix).
     pub secure_cookies: bool,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
@@ -69,6 +69,11 @@ pub struct Config {
     pub limits: crate::server::platform::limits::Limits,
     /// The proxies whose `X-Forwarded-For` / `Forwarded` we believe (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// The longest a request may take before it is answered 503 (`REQUEST_TIMEOUT`).
+    pub request_timeout: Duration,
+    /// How long ended sessions (and retired refresh tokens) are kept before
+    /// they are deleted (`SESSION_RETENTION`).
+    pub session_retention: Duration,
     /// How long SIGTERM waits for requests in flight before exiting (`SHUTDOWN_DRAIN`).
     pub shutdown_drain: Duration,
     /// Tests only: how far this instance's host clock is made to lie (`TEST_CLOCK_OFFSET`).
@@ -105,7 +110,8 @@ impl Config {
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let vars = Vars::new(get);
-        let mode = match vars.text("PORTCULLIS_ENV").as_deref() {
+        let mode_set = vars.text("PORTCULLIS_ENV");
+        let mode = match mode_set.as_deref() {
             None | Some("development") => Mode::Development,
             Some("production") => Mode::Production,
             Some(other) => {
@@ -122,6 +128,15 @@ impl Config {
             )
         });
         let public_url = public_url(&vars, site_addr, mode)?;
+        // Development is the default only where it is plainly a developer's
+        // machine: a server reached under a real name must say which it is, or
+        // a forgotten setting would have each instance make up its own key.
+        if mode_set.is_none() && !is_loopback_url(&public_url) {
+            return Err(ConfigError(format!(
+                "PUBLIC_URL `{public_url}` is not a loopback address: set PORTCULLIS_ENV \
+                 to `production` (or to `development` if you mean it)"
+            )));
+        }
         let cores = u32::try_from(std::thread::available_parallelism().map_or(2, usize::from));
         let config = Self {
             mode,
@@ -148,9 +163,11 @@ impl Config {
             hash_concurrency: vars.number("HASH_CONCURRENCY", cores.unwrap_or(2))? as usize,
             hash_queue: vars.number("HASH_QUEUE", 64)? as usize,
             sync_interval: vars.duration("SYNC_INTERVAL", "500ms")?,
-            limits: limits(&vars)?,
+            limits: limits(&vars, mode)?,
             trusted_proxies: vars.proxies("TRUSTED_PROXIES")?,
             shutdown_drain: vars.duration("SHUTDOWN_DRAIN", "10s")?,
+            request_timeout: vars.duration("REQUEST_TIMEOUT", "10s")?,
+            session_retention: vars.duration("SESSION_RETENTION", "30d")?,
             test_clock_offset: vars.signed_duration("TEST_CLOCK_OFFSET")?,
             public_url,
             data_dir,
@@ -171,6 +188,9 @@ impl Config {
         if self.jwt_leeway > Duration::from_secs(30) {
             return Err(ConfigError("JWT_LEEWAY may be at most 30s".into()));
         }
+        if self.request_timeout < Duration::from_secs(1) {
+            return Err(ConfigError("REQUEST_TIMEOUT must be at least 1s".into()));
+        }
         if self.hash_concurrency == 0 {
             return Err(ConfigError("HASH_CONCURRENCY must be at least 1".into()));
         }
@@ -178,29 +198,48 @@ impl Config {
     }
 }
 
-/// `PUBLIC_URL` (default: the bound address), which production requires to be https.
+/// `PUBLIC_URL` (default: the bound address) as an origin, the way browsers
+/// send `Origin`: scheme and host in lower case, no default port, no path.
+/// Production requires https.
 fn public_url<F: Fn(&str) -> Option<String>>(
     vars: &Vars<F>,
     site_addr: SocketAddr,
     mode: Mode,
 ) -> Result<String, ConfigError> {
-    let url = vars
+    let raw = vars
         .text("PUBLIC_URL")
-        .unwrap_or_else(|| format!("http://{site_addr}"))
-        .trim_end_matches('/')
-        .to_owned();
-    let https = url.starts_with("https://");
-    if !https && !url.starts_with("http://") {
-        return Err(ConfigError(format!(
-            "PUBLIC_URL must be an http(s) origin, not `{url}`"
-        )));
-    }
-    if mode == Mode::Production && !https && !is_loopback_url(&url) {
+        .unwrap_or_else(|| format!("http://{site_addr}"));
+    let url = normalise_origin(raw.trim())
+        .map_err(|why| ConfigError(format!("PUBLIC_URL `{raw}` {why}")))?;
+    if mode == Mode::Production && !url.starts_with("https://") && !is_loopback_url(&url) {
         return Err(ConfigError(format!(
             "production mode needs an https PUBLIC_URL (got `{url}`)"
         )));
     }
     Ok(url)
+}
+
+/// `https://Auth.Example.com:443/` → `https://auth.example.com`.
+///
+/// # Errors
+/// Why the text is not an http(s) origin.
+pub fn normalise_origin(raw: &str) -> Result<String, &'static str> {
+    let url = url::Url::parse(raw).map_err(|_| "is not a URL")?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http or https origin");
+    }
+    if url.host().is_none() || url.cannot_be_a_base() {
+        return Err("has no host");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not hold a user name or password");
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(
+            "must be an origin only (no path, query or fragment): Portcullis serves at the root",
+        );
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 /// Where the signing key comes from; only development may generate one.
@@ -234,10 +273,18 @@ fn argon2<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Argon2Params,
 }
 
 /// The abuse limits: `RATE_LIMIT=on|off` and one `N/window` rate per bucket.
-fn limits<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Limits, ConfigError> {
+fn limits<F: Fn(&str) -> Option<String>>(
+    vars: &Vars<F>,
+    mode: Mode,
+) -> Result<Limits, ConfigError> {
     let defaults = Limits::default();
     let enabled = match vars.text("RATE_LIMIT").as_deref() {
         None | Some("on") => true,
+        Some("off") if mode == Mode::Production => {
+            return Err(ConfigError(
+                "RATE_LIMIT=off is for tests and development only, not production".into(),
+            ))
+        }
         Some("off") => false,
         Some(other) => {
             return Err(ConfigError(format!(
@@ -257,11 +304,18 @@ fn limits<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Limits, Confi
     })
 }
 
-fn is_loopback_url(url: &str) -> bool {
-    let host = url
-        .trim_start_matches("http://")
-        .trim_start_matches("https://");
-    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
+/// Whether the origin's host is this machine: `localhost` itself or a
+/// loopback address (not merely a name that starts with `localhost`).
+fn is_loopback_url(origin: &str) -> bool {
+    match url::Url::parse(origin)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 #[cfg(test)]

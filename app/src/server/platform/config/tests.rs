@@ -64,7 +64,107 @@ fn proxies_and_clock_offsets_parse_or_name_their_variable() {
 
 #[test]
 fn https_public_url_turns_on_secure_cookies() {
-    let c = config(&[("PUBLIC_URL", "https://auth.example/")]).expect("valid");
+    let c = config(&[
+        ("PORTCULLIS_ENV", "development"),
+        ("PUBLIC_URL", "https://auth.example/"),
+    ])
+    .expect("valid");
     assert!(c.secure_cookies);
     assert_eq!(c.public_url, "https://auth.example");
+}
+
+/// Issue #18: `PUBLIC_URL` is compared with `Origin`, so it is read as an
+/// origin, the way browsers write one.
+#[test]
+fn public_url_is_normalised_as_an_origin() {
+    let prod = |url: &str| {
+        config(&[
+            ("PORTCULLIS_ENV", "production"),
+            ("PUBLIC_URL", url),
+            ("JWT_PRIVATE_KEY_FILE", "/nonexistent"),
+        ])
+    };
+    for (given, origin) in [
+        ("https://Auth.Example.com", "https://auth.example.com"),
+        ("HTTPS://auth.example.com:443", "https://auth.example.com"),
+        ("https://auth.example.com/", "https://auth.example.com"),
+        (
+            "https://auth.example.com:8443",
+            "https://auth.example.com:8443",
+        ),
+    ] {
+        assert_eq!(prod(given).expect(given).public_url, origin, "{given}");
+    }
+    for bad in [
+        "https://auth.example.com/login",
+        "https://auth.example.com/?x=1",
+        "https://user:pw@auth.example.com",
+        "ftp://auth.example.com",
+        "auth.example.com",
+    ] {
+        let err = prod(bad).expect_err(bad).to_string();
+        assert!(err.contains("PUBLIC_URL"), "{bad}: {err}");
+    }
+}
+
+/// Issue #18: production is https, except on this machine itself; a name
+/// that only starts with `localhost` is somebody else's machine.
+#[test]
+fn production_refuses_plain_http_hosts_that_only_look_local() {
+    let prod = |url: &str| {
+        config(&[
+            ("PORTCULLIS_ENV", "production"),
+            ("PUBLIC_URL", url),
+            ("JWT_PRIVATE_KEY_FILE", "/nonexistent"),
+        ])
+    };
+    for bad in [
+        "http://localhost.evil.tld",
+        "http://localhost.evil.tld:3000",
+        "http://127.0.0.1.nip.io",
+        "http://auth.example.com",
+    ] {
+        let err = prod(bad).expect_err(bad).to_string();
+        assert!(err.contains("https"), "{bad}: {err}");
+    }
+    for ok in [
+        "http://localhost:3000",
+        "http://127.0.0.1:3000",
+        "http://[::1]:3000",
+    ] {
+        assert!(prod(ok).is_ok(), "{ok}");
+    }
+}
+
+/// Issue #18: the foot-guns refused at start-up.
+#[test]
+fn production_refuses_rate_limits_off_and_an_unnamed_mode_off_this_machine() {
+    let err = config(&[
+        ("PORTCULLIS_ENV", "production"),
+        ("PUBLIC_URL", "https://auth.example"),
+        ("JWT_PRIVATE_KEY_FILE", "/nonexistent"),
+        ("RATE_LIMIT", "off"),
+    ])
+    .expect_err("limits off in production");
+    assert!(err.to_string().contains("RATE_LIMIT"), "{err}");
+    assert!(config(&[("RATE_LIMIT", "off")]).is_ok(), "development may");
+    let err = config(&[("PUBLIC_URL", "https://auth.example")]).expect_err("mode unset");
+    assert!(err.to_string().contains("PORTCULLIS_ENV"), "{err}");
+}
+
+/// Issue #18: a duration too large to add to a date is refused when read,
+/// not met as an overflow at run time.
+#[test]
+fn durations_beyond_ten_years_are_refused() {
+    for key in [
+        "REFRESH_TOKEN_TTL",
+        "SESSION_MAX_LIFETIME",
+        "ACCESS_TOKEN_TTL",
+    ] {
+        let err = config(&[(key, "18446744073709551615s")]).expect_err(key);
+        assert!(err.to_string().contains(key), "{err}");
+        let err = config(&[(key, "4000d")]).expect_err(key);
+        assert!(err.to_string().contains(key), "{err}");
+    }
+    assert!(config(&[("SIGN_IN_RATE_LIMIT", "5/99999999d")]).is_err());
 }

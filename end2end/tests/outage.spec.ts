@@ -1,0 +1,78 @@
+import { test, expect, Page, BrowserContext } from '@playwright/test';
+import { hydrated, lockDatabase, newUser, signIn } from './helpers';
+
+/** One refresh a tab sent: when it left, when its answer arrived, its status. */
+type Refresh = { tab: string; sent: number; done: number; status: number };
+
+/** Records a tab's refreshes and every visit it makes to /login. */
+function watch(page: Page, tab: string, refreshes: Refresh[]) {
+  const logins: string[] = [];
+  page.on('response', (r) => {
+    if (!r.url().endsWith('/api/fn/refresh')) return;
+    refreshes.push({ tab, sent: r.request().timing().startTime, done: Date.now(), status: r.status() });
+  });
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame() && new URL(f.url()).pathname === '/login') logins.push(f.url());
+  });
+  return logins;
+}
+
+/** A new user signed in, with two tabs of one browser on signed-in pages. */
+async function twoTabs(context: BrowserContext, first: string, second: string) {
+  const a = await context.newPage();
+  const name = await newUser(a, 'o');
+  await signIn(a, name);
+  await a.goto(first);
+  await hydrated(a);
+  const b = await context.newPage();
+  await b.goto(second);
+  await hydrated(b);
+  return { a, b, name };
+}
+
+test('a locked database shows a notice in every tab, never the sign-in page, and the session outlives it', async ({ context }) => {
+  test.setTimeout(120_000);
+  const { a, b, name } = await twoTabs(context, '/account', '/sessions');
+  const refreshes: Refresh[] = [];
+  const logins = [watch(a, 'a', refreshes), watch(b, 'b', refreshes)];
+
+  const release = await lockDatabase();
+  try {
+    // The next refresh is due within a 5 s token lifetime; it answers 503.
+    for (const page of [a, b]) {
+      await expect(page.getByTestId('keeper-notice')).toBeVisible({ timeout: 15_000 });
+    }
+    await expect(a.getByTestId('keeper-notice')).toContainText("Can't reach the server.");
+    await expect(a.getByTestId('keeper-notice')).toContainText('You are still signed in.');
+    await a.screenshot({ path: 'test-results/outage-notice.png' });
+    await a.setViewportSize({ width: 360, height: 640 });
+    await a.screenshot({ path: 'test-results/outage-notice-360.png' });
+    await a.setViewportSize({ width: 1280, height: 720 });
+    // Nothing else happens while it lasts: the pages stay, the notice too.
+    await a.waitForTimeout(4_000);
+    await expect(a).toHaveURL(/\/account$/);
+    await expect(b).toHaveURL(/\/sessions$/);
+    for (const page of [a, b]) await expect(page.getByTestId('keeper-notice')).toBeVisible();
+  } finally {
+    await release();
+  }
+
+  // The next try succeeds in one tab, and the notice goes in both.
+  for (const page of [a, b]) {
+    await expect(page.getByTestId('keeper-notice')).toBeHidden({ timeout: 45_000 });
+  }
+  expect(logins.flat()).toEqual([]);
+  const failed = refreshes.filter((r) => r.status === 503).sort((x, y) => x.sent - y.sent);
+  expect(failed.length).toBeGreaterThan(0);
+  expect(refreshes.filter((r) => r.status !== 503 && r.status !== 200)).toEqual([]);
+  // Both tabs together waited for the server's Retry-After (2 s) before each
+  // new try, instead of trying every second.
+  for (let i = 1; i < failed.length; i++) {
+    expect(failed[i].sent - failed[i - 1].done, JSON.stringify(failed)).toBeGreaterThanOrEqual(1_800);
+  }
+  await a.reload();
+  await expect(a).toHaveURL(/\/account$/);
+  await expect(a.getByTestId('account-username')).toHaveText(name);
+  await b.reload();
+  await expect(b.getByTestId('sessions')).toBeVisible();
+});
