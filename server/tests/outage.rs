@@ -91,10 +91,10 @@ async fn outage_fault(probe: Probe, signed_in: &Client, name: &str) -> Option<St
     let code = if probe.json() {
         r.error_code()
     } else {
-        "unavailable"
+        "(a page)"
     };
     let ok = r.status == StatusCode::SERVICE_UNAVAILABLE
-        && code == "unavailable"
+        && (code == "unavailable" || !probe.json())
         && retry_after.is_some_and(|s| s >= 1)
         && took <= PROMPT
         && kept;

@@ -287,7 +287,8 @@ mod tests {
         );
         drop(release);
         holder.await.expect("holder");
-        // The abandoned jobs are skipped, not hashed, and a real one runs.
+        // The abandoned jobs leave the queue, skipped, and a real one runs.
+        assert!(eventually(|| h.load() == 0).await, "load {}", h.load());
         let phc = h
             .hash("correct horse".to_owned().into())
             .await

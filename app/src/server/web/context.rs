@@ -153,13 +153,17 @@ pub fn render_role() -> Option<crate::policy::Role> {
         .map(|p| p.role)
 }
 
-/// Sets the HTTP status for a server-function error and returns the error.
+/// Sets the HTTP status (and `Retry-After`, where the error has one) for a
+/// server-function error and returns the error.
 #[must_use]
 pub fn respond(err: AuthError) -> AuthError {
     if let Some(options) = use_context::<ResponseOptions>() {
         options.set_status(
             StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         );
+        if let Some(seconds) = err.retry_after() {
+            options.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
     }
     err
 }
