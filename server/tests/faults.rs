@@ -2,6 +2,7 @@
 //! caching of personal responses, the token endpoint from a foreign page,
 //! the CSRF exemption, bodies over the limit, panics, page bounds, and
 //! sign-out from a tab whose access token expired.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -110,16 +110,7 @@ impl Config {
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let vars = Vars::new(get);
-        let mode_set = vars.text("PORTCULLIS_ENV");
-        let mode = match mode_set.as_deref() {
-            None | Some("development") => Mode::Development,
-            Some("production") => Mode::Production,
-            Some(other) => {
-                return Err(ConfigError(format!(
-                    "PORTCULLIS_ENV must be `development` or `production`, not `{other}`"
-                )))
-            }
-        };
+        let (mode, mode_set) = mode(&vars)?;
         let data_dir = PathBuf::from(vars.text("DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = vars.text("DATABASE_URL").unwrap_or_else(|| {
             format!(
@@ -127,16 +118,7 @@ impl Config {
                 data_dir.join("portcullis.db").display()
             )
         });
-        let public_url = public_url(&vars, site_addr, mode)?;
-        // Development is the default only where it is plainly a developer's
-        // machine: a server reached under a real name must say which it is, or
-        // a forgotten setting would have each instance make up its own key.
-        if mode_set.is_none() && !is_loopback_url(&public_url) {
-            return Err(ConfigError(format!(
-                "PUBLIC_URL `{public_url}` is not a loopback address: set PORTCULLIS_ENV \
-                 to `production` (or to `development` if you mean it)"
-            )));
-        }
+        let public_url = public_url(&vars, site_addr, mode, mode_set)?;
         let cores = u32::try_from(std::thread::available_parallelism().map_or(2, usize::from));
         let config = Self {
             mode,
@@ -198,6 +180,18 @@ impl Config {
     }
 }
 
+/// `PORTCULLIS_ENV`, and whether it was set at all.
+fn mode<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<(Mode, bool), ConfigError> {
+    match vars.text("PORTCULLIS_ENV").as_deref() {
+        None => Ok((Mode::Development, false)),
+        Some("development") => Ok((Mode::Development, true)),
+        Some("production") => Ok((Mode::Production, true)),
+        Some(other) => Err(ConfigError(format!(
+            "PORTCULLIS_ENV must be `development` or `production`, not `{other}`"
+        ))),
+    }
+}
+
 /// `PUBLIC_URL` (default: the bound address) as an origin, the way browsers
 /// send `Origin`: scheme and host in lower case, no default port, no path.
 /// Production requires https.
@@ -205,6 +199,7 @@ fn public_url<F: Fn(&str) -> Option<String>>(
     vars: &Vars<F>,
     site_addr: SocketAddr,
     mode: Mode,
+    mode_set: bool,
 ) -> Result<String, ConfigError> {
     let raw = vars
         .text("PUBLIC_URL")
@@ -216,30 +211,16 @@ fn public_url<F: Fn(&str) -> Option<String>>(
             "production mode needs an https PUBLIC_URL (got `{url}`)"
         )));
     }
+    // Development is the default only where it is plainly a developer's
+    // machine: a server reached under a real name must say which it is, or
+    // a forgotten setting would have each instance make up its own key.
+    if !mode_set && !is_loopback_url(&url) {
+        return Err(ConfigError(format!(
+            "PUBLIC_URL `{url}` is not a loopback address: set PORTCULLIS_ENV to \
+             `production` (or to `development` if you mean it)"
+        )));
+    }
     Ok(url)
-}
-
-/// `https://Auth.Example.com:443/` → `https://auth.example.com`.
-///
-/// # Errors
-/// Why the text is not an http(s) origin.
-pub fn normalise_origin(raw: &str) -> Result<String, &'static str> {
-    let url = url::Url::parse(raw).map_err(|_| "is not a URL")?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("must be an http or https origin");
-    }
-    if url.host().is_none() || url.cannot_be_a_base() {
-        return Err("has no host");
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not hold a user name or password");
-    }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(
-            "must be an origin only (no path, query or fragment): Portcullis serves at the root",
-        );
-    }
-    Ok(url.origin().ascii_serialization())
 }
 
 /// Where the signing key comes from; only development may generate one.
@@ -304,19 +285,9 @@ fn limits<F: Fn(&str) -> Option<String>>(
     })
 }
 
-/// Whether the origin's host is this machine: `localhost` itself or a
-/// loopback address (not merely a name that starts with `localhost`).
-fn is_loopback_url(origin: &str) -> bool {
-    match url::Url::parse(origin)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Domain(name)) => name == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
+mod origin;
+use origin::is_loopback_url;
+pub use origin::normalise_origin;
 
 #[cfg(test)]
 mod tests;
