@@ -1,4 +1,5 @@
 import { test, expect, Page, BrowserContext } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { hydrated, lockDatabase, newUser, signIn } from './helpers';
 
 /** One refresh a tab sent: when it left, when its answer arrived, its status. */
@@ -30,6 +31,25 @@ async function twoTabs(context: BrowserContext, first: string, second: string) {
   return { a, b, name };
 }
 
+/** The notice passes the same axe rules as every page, light and dark, wide and narrow. */
+async function auditWithNotice(page: Page) {
+  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa', 'best-practice'];
+  const failures: string[] = [];
+  for (const [scheme, width, height] of [['light', 1280, 720], ['dark', 1280, 720], ['light', 360, 640], ['dark', 360, 640]] as const) {
+    await page.setViewportSize({ width, height });
+    await page.emulateMedia({ colorScheme: scheme });
+    await expect(page.getByTestId('keeper-notice')).toBeVisible();
+    await page.screenshot({ path: `test-results/outage-notice-${scheme}-${width}.png` });
+    const results = await new AxeBuilder({ page }).withTags(tags).analyze();
+    for (const v of results.violations) {
+      failures.push(`[${scheme} ${width}] ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.emulateMedia({ colorScheme: 'light' });
+  expect(failures).toEqual([]);
+}
+
 test('a locked database shows a notice in every tab, never the sign-in page, and the session outlives it', async ({ context }) => {
   test.setTimeout(120_000);
   const { a, b, name } = await twoTabs(context, '/account', '/sessions');
@@ -44,10 +64,7 @@ test('a locked database shows a notice in every tab, never the sign-in page, and
     }
     await expect(a.getByTestId('keeper-notice')).toContainText("Can't reach the server.");
     await expect(a.getByTestId('keeper-notice')).toContainText('You are still signed in.');
-    await a.screenshot({ path: 'test-results/outage-notice.png' });
-    await a.setViewportSize({ width: 360, height: 640 });
-    await a.screenshot({ path: 'test-results/outage-notice-360.png' });
-    await a.setViewportSize({ width: 1280, height: 720 });
+    await auditWithNotice(a);
     // Nothing else happens while it lasts: the pages stay, the notice too.
     await a.waitForTimeout(4_000);
     await expect(a).toHaveURL(/\/account$/);

@@ -264,3 +264,30 @@ async fn signing_out_everywhere_with_an_expired_access_token_ends_every_session(
         );
     }
 }
+
+/// A request that cannot finish within `REQUEST_TIMEOUT` (here a sign-in
+/// behind a hash that takes longer) is answered 503 `unavailable` when the
+/// time is up, not left hanging.
+#[tokio::test]
+async fn a_request_past_the_request_timeout_answers_503_when_the_time_is_up() {
+    let app = spawn_app(&[
+        ("REQUEST_TIMEOUT", "1s"),
+        ("HASH_CONCURRENCY", "1"),
+        ("ARGON2_M_COST", "65536"),
+        ("ARGON2_T_COST", "60"),
+    ])
+    .await;
+    let mut c = Client::new(&app);
+    let start = std::time::Instant::now();
+    let out = c.login("nobody-here", PW).await;
+    let took = start.elapsed();
+    assert_eq!(
+        out.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{} after {took:?}",
+        out.text
+    );
+    assert_eq!(out.error_code(), "unavailable");
+    assert!(out.headers.contains_key(header::RETRY_AFTER));
+    assert!(took < Duration::from_secs(3), "answered after {took:?}");
+}

@@ -190,6 +190,27 @@ async fn with_postgresql_down_requests_answer_503_at_once_nobody_is_signed_out_a
     report("PostgreSQL stopped, then started again", &faults);
 }
 
+/// A database that hangs rather than refusing: every connection stays open
+/// and nothing answers. Only the pool's and the request's timeouts end the
+/// wait, and they must end it the same way: 503 at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_postgresql_frozen_requests_answer_503_at_once_nobody_is_signed_out_and_service_resumes(
+) {
+    let mut pg = OwnPostgres::start();
+    let app = spawn_app(&[("DATABASE_URL", &pg.url())]).await;
+    let mut client = Client::new(&app);
+    let name = client.signed_in_user(PW).await;
+
+    pg.freeze();
+    let mut faults = during_outage(&client, &name).await;
+    pg.thaw();
+    faults.extend(after_outage(client).await);
+    report(
+        "PostgreSQL frozen (SIGSTOP), then let run (SIGCONT)",
+        &faults,
+    );
+}
+
 /// A directory of the test's own, removed when dropped.
 struct TempDir(PathBuf);
 

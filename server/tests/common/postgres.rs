@@ -29,6 +29,7 @@ pub struct OwnPostgres {
     /// Whether the tools run as the `postgres` user (the tests run as root).
     as_postgres: bool,
     running: bool,
+    frozen: bool,
 }
 
 impl OwnPostgres {
@@ -45,6 +46,7 @@ impl OwnPostgres {
             bin: bin_dir(),
             as_postgres,
             running: false,
+            frozen: false,
         };
         if as_postgres {
             let chown = Command::new("chown")
@@ -125,6 +127,40 @@ impl OwnPostgres {
         }
     }
 
+    /// Freezes the server and every backend (SIGSTOP): the database of a
+    /// machine that hangs. Connections stay open and nothing answers them,
+    /// which only timeouts can end. [`thaw`](Self::thaw) undoes it (so does drop).
+    pub fn freeze(&mut self) {
+        self.signal("-STOP");
+        self.frozen = true;
+    }
+
+    /// Lets a frozen server run on (SIGCONT).
+    pub fn thaw(&mut self) {
+        self.signal("-CONT");
+        self.frozen = false;
+    }
+
+    /// Sends `signal` to this cluster's postmaster (its pid is the first
+    /// line of `postmaster.pid`) and its children, never to another server.
+    fn signal(&self, signal: &str) {
+        let pid_file = self.dir.join("data/postmaster.pid");
+        let text = std::fs::read_to_string(&pid_file).unwrap();
+        let pid = text.lines().next().unwrap().trim().to_owned();
+        let children = Command::new("pgrep").args(["-P", &pid]).output().unwrap();
+        let mut pids: Vec<String> = String::from_utf8_lossy(&children.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        pids.push(pid);
+        let status = Command::new("kill")
+            .arg(signal)
+            .args(&pids)
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {signal} {pids:?}");
+    }
+
     /// The server's log (for assertion messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
@@ -173,6 +209,9 @@ impl OwnPostgres {
 
 impl Drop for OwnPostgres {
     fn drop(&mut self) {
+        if self.frozen {
+            self.signal("-CONT");
+        }
         if self.running {
             let data = self.data();
             let _ = self
