@@ -43,8 +43,10 @@ export default defineConfig({
       DATA_DIR: dataDir,
       // 5 s access tokens: every browser test runs through many refreshes.
       ACCESS_TOKEN_TTL: process.env.ACCESS_TOKEN_TTL ?? '5s',
-      // The suite registers more accounts from one IP than a person would in an hour.
+      // The suite registers more accounts, and signs in more often, from one
+      // IP than a person would (the limits have their own Rust attack tests).
       REGISTER_RATE_LIMIT: '500/1h',
+      SIGN_IN_RATE_LIMIT: '1000/5m',
       RUST_LOG: 'warn',
     },
   },

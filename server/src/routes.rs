@@ -113,7 +113,10 @@ pub fn with_outer_layers<S: Clone + Send + Sync + 'static>(
         .layer(TraceLayer::new_for_http())
 }
 
-/// A request whose `Content-Length` is over the limit: 413 `payload_too_large`.
+/// A body over the limit: 413 `payload_too_large`, whoever reads it. One
+/// that declares its length is refused before it is read; one sent in chunks
+/// is read here, up to the limit, so that no handler (a server function
+/// among them) meets the cut-off itself and answers something else.
 async fn refuse_large_bodies(req: Request, next: Next) -> Response {
     let declared = req
         .headers()
@@ -123,7 +126,14 @@ async fn refuse_large_bodies(req: Request, next: Next) -> Response {
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return ApiError(AuthError::TooLarge).into_response();
     }
-    next.run(req).await
+    if declared.is_some() || !req.headers().contains_key(header::TRANSFER_ENCODING) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, bytes.into())).await,
+        Err(_) => ApiError(AuthError::TooLarge).into_response(),
+    }
 }
 
 /// What a panic becomes: the same 500 envelope as any internal error. The

@@ -522,6 +522,13 @@ async fn over_https_cookies_are_secure_and_prefixed_and_hsts_is_sent() {
         access.split(['=', ';']).nth(1).unwrap().to_owned(),
     );
     assert_eq!(plain.me().await.status, StatusCode::UNAUTHORIZED);
+    // The old name is expired on the way, so it does not linger.
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("__Secure-portcullis-rt=;") && c.contains("Max-Age=0")),
+        "{cookies:?}"
+    );
     // A refresh token under the old `__Secure-` name (all a sibling
     // subdomain could plant) is not read.
     let token = refresh.split(['=', ';']).nth(1).unwrap().to_owned();

@@ -58,6 +58,13 @@ pub async fn list_users(
             "`per_page` must be between 1 and {MAX_PER_PAGE}."
         )));
     }
+    if query.chars().any(char::is_control) {
+        // PostgreSQL refuses a NUL in text (SQLSTATE 22021): a bad request,
+        // said so here rather than met as a database error.
+        return Err(AuthError::BadRequest(
+            "`q` must not contain control characters.".into(),
+        ));
+    }
     let query: String = query.trim().to_lowercase().chars().take(64).collect();
     let mut select = user::Entity::find();
     if !query.is_empty() {

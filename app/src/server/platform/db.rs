@@ -160,26 +160,39 @@ fn sqlx_outage(err: &sqlx::Error) -> bool {
         | E::PoolTimedOut
         | E::PoolClosed
         | E::WorkerCrashed => true,
-        E::Database(db) => db.code().is_some_and(|code| outage_code(&code)),
+        E::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                sqlite_outage(&code)
+            } else {
+                postgres_outage(&code)
+            }
+        }
         _ => false,
     }
 }
 
-/// Database error codes that mean "not now" rather than "wrong".
-fn outage_code(code: &str) -> bool {
-    // SQLite sends its (extended) result code as a number; the low byte is the
-    // primary code: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
-    if let Ok(n) = code.parse::<u32>() {
-        return matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14);
-    }
-    // PostgreSQL: connection exceptions (08), insufficient resources (53),
-    // shutting down or starting up (57P01-57P03), serialization failure and
-    // deadlock (40001, 40P01), read-only transaction on a standby (25006).
+/// SQLite result codes that mean "not now" rather than "wrong". SQLite sends
+/// its (extended) result code as a number whose low byte is the primary code:
+/// BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
+fn sqlite_outage(code: &str) -> bool {
+    code.parse::<u32>()
+        .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14))
+}
+
+/// PostgreSQL SQLSTATEs that mean "not now" rather than "wrong": connection
+/// exceptions (08), insufficient resources (53), shutting down or starting
+/// up (57P01-57P03), a cancelled or timed-out statement (57014), a lock not
+/// granted in time (55P03), an I/O error (58030), serialization failure and
+/// deadlock (40001, 40P01), a read-only standby (25006). Matched as text: a
+/// SQLSTATE such as 22021 (bad encoding) is all digits and is a bad request,
+/// not an outage.
+fn postgres_outage(code: &str) -> bool {
     code.starts_with("08")
         || code.starts_with("53")
         || matches!(
             code,
-            "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "25006"
+            "57P01" | "57P02" | "57P03" | "57014" | "55P03" | "58030" | "40001" | "40P01" | "25006"
         )
 }
 
@@ -190,6 +203,27 @@ mod tests {
 
     /// Two instances starting on one new SQLite file: while the first holds the
     /// write lock (migrating), the second's switch to WAL waits instead of failing.
+    #[test]
+    fn outage_codes_are_read_by_backend() {
+        // SQLite: the primary code is the low byte (BUSY_SNAPSHOT 517 is BUSY).
+        for code in ["5", "6", "8", "10", "13", "14", "517", "261"] {
+            assert!(sqlite_outage(code), "{code}");
+        }
+        for code in ["19", "1", "2067", ""] {
+            assert!(!sqlite_outage(code), "{code}");
+        }
+        for code in [
+            "08006", "53300", "57P01", "57014", "55P03", "40001", "25006",
+        ] {
+            assert!(postgres_outage(code), "{code}");
+        }
+        // All digits, but bad requests and bugs, not outages (their low
+        // byte would read as SQLite's BUSY, LOCKED, READONLY, ...).
+        for code in ["22021", "42501", "21000", "22022", "23505", "42P01"] {
+            assert!(!postgres_outage(code), "{code}");
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn switching_to_wal_waits_for_another_instances_write() {
         let dir = std::env::temp_dir().join(format!("portcullis-wal-{}", uuid::Uuid::new_v4()));

@@ -26,7 +26,6 @@ pub async fn revoke(state: &AppState, ids: &[Uuid], reason: &str) -> Result<(), 
     if ids.is_empty() {
         return Ok(());
     }
-    state.revoked.insert_all(ids.iter().copied());
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(state.clock.now()))
         .col_expr(session::Column::RevokeReason, Expr::value(reason))
@@ -35,6 +34,9 @@ pub async fn revoke(state: &AppState, ids: &[Uuid], reason: &str) -> Result<(), 
         .exec(&state.db)
         .await
         .map_err(db_err)?;
+    // After the write, not before: a failed write (503, try again) must not
+    // leave the session refused here while it lives everywhere else.
+    state.revoked.insert_all(ids.iter().copied());
     Ok(())
 }
 
@@ -63,9 +65,17 @@ pub async fn logout_by_refresh_token(
     presented: &str,
     scope: LogoutScope,
 ) -> Result<u64, AuthError> {
-    let (_, session) = super::refresh_token::find(state, presented).await?;
+    let (row, session) = super::refresh_token::find(state, presented).await?;
     if session.revoked_at.is_some() {
         return Err(AuthError::SessionRevoked);
+    }
+    if row.generation != session.generation {
+        // A retired token speaks for nobody: whoever holds it may have stolen
+        // it, so it cannot end the owner's other sessions. It is a replay, as
+        // on refresh: its own session ends, and only that one.
+        revoke(state, &[session.id], "reuse").await?;
+        tracing::warn!(session_id = %session.id, "sign-out with a retired refresh token; session revoked");
+        return Err(AuthError::RefreshReused);
     }
     end_own(state, session.user_id, session.id, scope).await
 }

@@ -32,6 +32,9 @@ pub struct RequestContext {
     /// address it forwarded (`platform::proxies`).
     pub client_ip: Option<IpAddr>,
     pub refresh_cookie: Option<String>,
+    /// False for a request with an `Authorization` header: it never reads,
+    /// sets or clears the token cookies.
+    pub uses_cookies: bool,
     /// The signed "this browser signed in before" cookie (`authentication::device_cookie`).
     pub device_cookie: Option<String>,
     /// A form posted without JavaScript (`Accept: text/html`): it wants a page
@@ -55,12 +58,19 @@ impl RequestContext {
                 .client(c.0.ip(), &parts.headers)
         });
         let names = cookies::names(&state.config);
+        let uses_cookies = !parts.headers.contains_key(header::AUTHORIZATION);
         Self {
             state: state.clone(),
             authn,
             user_agent: parts.headers.get(header::USER_AGENT).cloned(),
             client_ip,
-            refresh_cookie: cookies::read(&parts.headers, names.refresh).map(str::to_owned),
+            // A request that names its credential in `Authorization` skipped
+            // the cross-site check: the cookies are not its to use or clear.
+            refresh_cookie: uses_cookies
+                .then(|| cookies::read(&parts.headers, names.refresh))
+                .flatten()
+                .map(str::to_owned),
+            uses_cookies,
             device_cookie: cookies::read(&parts.headers, names.device).map(str::to_owned),
             wants_html: wants_html(&parts.headers),
         }

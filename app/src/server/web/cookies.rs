@@ -48,6 +48,7 @@ pub fn set(config: &Config, issued: &Issued) -> Vec<(HeaderName, HeaderValue)> {
     if let Some(device) = &issued.device_cookie {
         headers.push(set_device(config, device));
     }
+    headers.extend(clear_legacy(config));
     headers
 }
 
@@ -72,10 +73,23 @@ pub fn clear(config: &Config) -> Vec<(HeaderName, HeaderValue)> {
     let CookieNames {
         access, refresh, ..
     } = names(config);
-    vec![
+    let mut headers = vec![
         cookie(config, access, "", 0),
         cookie(config, refresh, "", 0),
-    ]
+    ];
+    headers.extend(clear_legacy(config));
+    headers
+}
+
+/// The refresh cookie's name over https until 2026-12, `__Secure-` (which a
+/// sibling subdomain could toss): expired whenever the cookies are set or
+/// cleared, so it does not linger in browsers that upgraded.
+const LEGACY_REFRESH: &str = "__Secure-portcullis-rt";
+
+fn clear_legacy(config: &Config) -> Option<(HeaderName, HeaderValue)> {
+    config
+        .secure_cookies
+        .then(|| cookie(config, LEGACY_REFRESH, "", 0))
 }
 
 fn cookie(config: &Config, name: &str, value: &str, max_age: i64) -> (HeaderName, HeaderValue) {

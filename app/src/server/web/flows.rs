@@ -39,6 +39,7 @@ impl<T> Outcome<T> {
     ) -> Self {
         let config = &ctx.state.config;
         let headers = match (&result, issued) {
+            _ if !ctx.uses_cookies => Vec::new(),
             (Ok(_), Some(issued)) => cookies::set(config, issued),
             (Err(err), _) if err.needs_sign_in() => cookies::clear(config),
             _ => Vec::new(),
@@ -105,7 +106,7 @@ pub async fn sign_out(ctx: &RequestContext, scope: LogoutScope) -> Outcome<u64> 
         Err(err) => Err(err),
     };
     let passing = result.as_ref().err().is_some_and(AuthError::is_passing);
-    if scope == LogoutScope::Others || passing {
+    if scope == LogoutScope::Others || passing || !ctx.uses_cookies {
         return Outcome::new(ctx, result, None);
     }
     let mut headers = cookies::clear(&ctx.state.config);

@@ -42,21 +42,50 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
     parts.extensions.insert(authenticate::Authn(authn));
     let req = Request::from_parts(parts, body);
     let handled = guard::apply(decision, &state, ended, &mut headers, req, next);
-    // A request that cannot finish in time (a database that accepts
-    // connections but never answers) is told to come back, not left hanging.
-    let mut response = match tokio::time::timeout(state.config.request_timeout, handled).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(timeout = ?state.config.request_timeout, "request timed out");
-            return ApiError(AuthError::Unavailable {
-                retry_after: OUTAGE_RETRY_AFTER,
-            })
-            .into_response();
-        }
-    };
+    let mut response = finish_in_time(&state, handled).await;
+    // The resume's cookies go on whatever the answer is, a 503 or a 500
+    // included: it has rotated the refresh token already, and a browser
+    // left with the old one would later look like a thief replaying it.
     let out = response.headers_mut();
     for (name, value) in headers {
         out.append(name, value);
     }
     response
+}
+
+/// The handler's answer; or, when it cannot finish within `REQUEST_TIMEOUT`
+/// (a database that accepts connections but never answers), 503
+/// `unavailable`; or, when it panics, 500 `internal` (logged). Both are
+/// caught here rather than only by the outer layers so that the caller can
+/// still attach the cookies a resume set.
+async fn finish_in_time(
+    state: &AppState,
+    handled: impl std::future::Future<Output = Response>,
+) -> Response {
+    use futures::FutureExt;
+    let timeout = state.config.request_timeout;
+    match tokio::time::timeout(
+        timeout,
+        std::panic::AssertUnwindSafe(handled).catch_unwind(),
+    )
+    .await
+    {
+        Ok(Ok(response)) => response,
+        Ok(Err(panic)) => {
+            let detail = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            tracing::error!(panic = detail, "a request handler panicked");
+            ApiError(AuthError::Internal).into_response()
+        }
+        Err(_) => {
+            tracing::warn!(?timeout, "request timed out");
+            ApiError(AuthError::Unavailable {
+                retry_after: OUTAGE_RETRY_AFTER,
+            })
+            .into_response()
+        }
+    }
 }

@@ -119,10 +119,14 @@ impl PasswordHasher {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.workers
             .send(Box::new(move |memory: &mut Memory| {
-                let _ticket = ticket;
-                if !tx.is_closed() {
-                    let _ = tx.send(work(memory));
+                if tx.is_closed() {
+                    return; // the ticket goes with the skipped job
                 }
+                let out = work(memory);
+                // The place is given back before the caller wakes, so a
+                // caller that counts the queue sees it without this job.
+                drop(ticket);
+                let _ = tx.send(out);
             }))
             .map_err(|_| AuthError::Internal)?;
         rx.await.map_err(|_| AuthError::Internal)
@@ -173,7 +177,15 @@ fn spawn_workers(count: usize) -> Result<mpsc::Sender<Job>, String> {
                         Err(_) => return,
                     };
                     match job {
-                        Ok(job) => job(&mut memory),
+                        // A panicking hash must not take its thread with it
+                        // (the pool would shrink for good); its caller gets
+                        // a closed channel, answered as 500.
+                        Ok(job) => {
+                            let run = std::panic::AssertUnwindSafe(|| job(&mut memory));
+                            if std::panic::catch_unwind(run).is_err() {
+                                tracing::error!("a password hash panicked");
+                            }
+                        }
                         // Every sender is gone: the hasher was dropped.
                         Err(_) => return,
                     }

@@ -170,6 +170,11 @@ impl Config {
         if self.jwt_leeway > Duration::from_secs(30) {
             return Err(ConfigError("JWT_LEEWAY may be at most 30s".into()));
         }
+        if self.session_retention < Duration::from_secs(3_600) {
+            // Shorter would purge the grace parent of a session that just
+            // rotated, and sign a second tab out.
+            return Err(ConfigError("SESSION_RETENTION must be at least 1h".into()));
+        }
         if self.request_timeout < Duration::from_secs(1) {
             return Err(ConfigError("REQUEST_TIMEOUT must be at least 1s".into()));
         }

@@ -167,4 +167,7 @@ fn durations_beyond_ten_years_are_refused() {
         assert!(err.to_string().contains(key), "{err}");
     }
     assert!(config(&[("SIGN_IN_RATE_LIMIT", "5/99999999d")]).is_err());
+    // A retention shorter than an hour would purge a fresh grace parent.
+    let err = config(&[("SESSION_RETENTION", "0s")]).expect_err("too short");
+    assert!(err.to_string().contains("SESSION_RETENTION"), "{err}");
 }
