@@ -3,8 +3,8 @@
 # `/` and `/login` load) and, for each lazily loaded page, main + that page's
 # chunks (from the split manifest: page -> chunk files). With --check, exits 1
 # when the main module or a page is over its budget: a regression guard set
-# just above what the stable build measures today (2026-12-01: main 263 454,
-# largest page 322 890), not the targets of issue #15 (250 000 / 280 000),
+# just above what the stable build measures today (2026-12-01, after #18's
+# outage keeper and notice: main 270 610, largest page 330 008), not the targets of issue #15 (250 000 / 280 000),
 # which the stable toolchain does not reach (README, "The WASM size"). The
 # sizes are deterministic for one build, so this is not a flaky timing check.
 # WASM_MAIN_BUDGET / WASM_PAGE_BUDGET override. Reads target/site/pkg as
@@ -12,8 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkg=target/site/pkg
-main_budget=${WASM_MAIN_BUDGET:-264000}
-page_budget=${WASM_PAGE_BUDGET:-323500}
+main_budget=${WASM_MAIN_BUDGET:-271500}
+page_budget=${WASM_PAGE_BUDGET:-331000}
 gz() { gzip -9 -c "$1" | wc -c; }
 
 [ -f "$pkg/__wasm_split_manifest.json" ] || { echo "no split release build in $pkg (run scripts/release.sh)" >&2; exit 2; }
