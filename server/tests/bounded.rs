@@ -71,10 +71,11 @@ async fn signing_out_everywhere_ends_forty_thousand_sessions() {
     let mut c = Client::new(&app);
     let name = c.signed_in_user(PW).await;
     let id = user_id(&state, &name).await;
-    bulk_sessions(&state, id, 40_000, chrono::Duration::minutes(5)).await;
-    assert_eq!(live_sessions(&state, id).await, 40_001);
     let mut other = Client::new(&app);
     assert_eq!(other.login(&name, PW).await.status, StatusCode::OK);
+    // Written directly: a sign-in would end those beyond the cap.
+    bulk_sessions(&state, id, 40_000, chrono::Duration::minutes(5)).await;
+    assert_eq!(live_sessions(&state, id).await, 40_002);
 
     let out = c.logout("global").await;
     assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.text);
@@ -84,6 +85,32 @@ async fn signing_out_everywhere_ends_forty_thousand_sessions() {
         StatusCode::UNAUTHORIZED,
         "revoked at once"
     );
+}
+
+/// One account keeps at most `MAX_LIVE_SESSIONS` live sessions: a sign-in
+/// beyond them ends the least recently used, never the newest.
+#[tokio::test]
+async fn a_sign_in_beyond_the_session_cap_ends_the_least_recently_used() {
+    let app = spawn_app(&[]).await;
+    let state = app.state.clone().unwrap();
+    let mut c = Client::new(&app);
+    let name = c.signed_in_user(PW).await;
+    let id = user_id(&state, &name).await;
+    let cap = retention::MAX_LIVE_SESSIONS;
+    bulk_sessions(
+        &state,
+        id,
+        usize::try_from(cap).unwrap() + 5,
+        chrono::Duration::hours(2),
+    )
+    .await;
+    let mut phone = Client::new(&app);
+    assert_eq!(phone.login(&name, PW).await.status, StatusCode::OK);
+    assert_eq!(live_sessions(&state, id).await, cap);
+    // The two used most recently (this browser and the phone) are kept.
+    assert_eq!(c.refresh().await.status, StatusCode::OK);
+    assert_eq!(phone.me().await.status, StatusCode::OK);
+    assert_eq!(phone.refresh().await.status, StatusCode::OK);
 }
 
 #[tokio::test]

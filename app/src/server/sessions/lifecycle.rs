@@ -58,7 +58,9 @@ pub async fn start(
     .await
     .map_err(db_err)?;
     store_token(&txn, &token, session.id, 0, now).await?;
+    let capped = super::retention::end_beyond_cap(&txn, now, user.id).await?;
     txn.commit().await.map_err(db_err)?;
+    state.revoked.insert_all(capped);
     tracing::info!(user_id = %user.id, session_id = %session.id, ip = %device.ip, "session started");
     issue(state, user, &session, token)
 }

@@ -2,13 +2,15 @@
 //! or idle past the refresh lifetime) are deleted with their refresh-token
 //! rows once `SESSION_RETENTION` has passed, and so are retired refresh-token
 //! rows of live sessions. They hold browsers and addresses (personal data)
-//! and would otherwise grow with every rotation.
+//! and would otherwise grow with every rotation. And one user keeps at most
+//! [`MAX_LIVE_SESSIONS`] live sessions.
 //!
 //! Safe with several instances: every step is an idempotent `DELETE` of a
 //! bounded batch, so two instances purging at once only share the work.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use uuid::Uuid;
 
 use crate::{
     error::AuthError,
@@ -83,4 +85,44 @@ async fn delete_batch(
         .await
         .map_err(db_err)?;
     Ok(done.rows_affected())
+}
+
+/// The most live sessions one user keeps. A sign-in beyond it ends the least
+/// recently used: without a cap, one account signed in a few hundred
+/// thousand times (each with its password, within the per-address limit)
+/// would make its own "sign out everywhere" hold SQLite's write lock for
+/// seconds, and fill its sessions page.
+pub const MAX_LIVE_SESSIONS: u64 = 1_000;
+
+/// Ends `user_id`'s live sessions beyond [`MAX_LIVE_SESSIONS`], least
+/// recently used first, in `db` (the sign-in's transaction). Returns them,
+/// for the revocation list once committed.
+///
+/// # Errors
+/// The database's, as [`db_err`] maps it.
+pub async fn end_beyond_cap(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+) -> Result<Vec<Uuid>, AuthError> {
+    let backend = db.get_database_backend();
+    // SQLite needs a LIMIT before an OFFSET (-1: none); PostgreSQL takes an
+    // OFFSET alone.
+    let (limit, p1, p2) = match backend {
+        DbBackend::Sqlite => ("LIMIT -1 ", "?1", "?2"),
+        _ => ("", "$1", "$2"),
+    };
+    let sql = format!(
+        "UPDATE sessions SET revoked_at = {p1}, revoke_reason = 'session_limit' \
+         WHERE id IN (SELECT id FROM sessions WHERE user_id = {p2} AND revoked_at IS NULL \
+         ORDER BY last_used_at DESC {limit}OFFSET {MAX_LIVE_SESSIONS}) RETURNING id"
+    );
+    let values = vec![Value::from(now), Value::from(user_id)];
+    let rows = db
+        .query_all(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map_err(db_err)?;
+    rows.iter()
+        .map(|row| row.try_get_by_index::<Uuid>(0).map_err(db_err))
+        .collect()
 }
