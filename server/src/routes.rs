@@ -5,7 +5,10 @@ use app::{
     error::AuthError,
     server::{
         platform::security,
-        web::{pipeline::pipeline, response::ApiError},
+        web::{
+            pipeline::pipeline,
+            response::{self, ApiError},
+        },
         AppState,
     },
     shell, App,
@@ -136,16 +139,9 @@ async fn refuse_large_bodies(req: Request, next: Next) -> Response {
     }
 }
 
-/// What a panic becomes: the same 500 envelope as any internal error. The
-/// panic's message stays in the log, never in the response.
+/// A panic outside the pipeline's own catch (the layers around it).
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let detail = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("(no message)");
-    tracing::error!(panic = detail, "a request handler panicked");
-    ApiError(AuthError::Internal).into_response()
+    response::panic_response(panic.as_ref())
 }
 
 /// Arguments that leptos could not decode never reach our code: give the

@@ -234,18 +234,23 @@ async fn signing_out_everywhere_with_an_expired_access_token_ends_every_session(
     }
 }
 
-/// A request that cannot finish within `REQUEST_TIMEOUT` (here a sign-in
-/// behind a hash that takes longer) is answered 503 `unavailable` when the
-/// time is up, not left hanging.
-#[tokio::test]
-async fn a_request_past_the_request_timeout_answers_503_when_the_time_is_up() {
-    let app = spawn_app(&[
+/// An app whose one hash takes longer than its 1 s request timeout.
+async fn slow_hash_app() -> common::TestApp {
+    spawn_app(&[
         ("REQUEST_TIMEOUT", "1s"),
         ("HASH_CONCURRENCY", "1"),
         ("ARGON2_M_COST", "65536"),
         ("ARGON2_T_COST", "60"),
     ])
-    .await;
+    .await
+}
+
+/// A request that cannot finish within `REQUEST_TIMEOUT` (here a sign-in
+/// behind a hash that takes longer) is answered 503 `unavailable` when the
+/// time is up, not left hanging.
+#[tokio::test]
+async fn a_request_past_the_request_timeout_answers_503_when_the_time_is_up() {
+    let app = slow_hash_app().await;
     let mut c = Client::new(&app);
     let start = std::time::Instant::now();
     let out = c.login("nobody-here", PW).await;
@@ -266,13 +271,7 @@ async fn a_request_past_the_request_timeout_answers_503_when_the_time_is_up() {
 /// browser left with the old token would later look like a thief).
 #[tokio::test]
 async fn a_timed_out_request_after_a_resume_still_carries_the_new_cookies() {
-    let app = spawn_app(&[
-        ("REQUEST_TIMEOUT", "1s"),
-        ("HASH_CONCURRENCY", "1"),
-        ("ARGON2_M_COST", "65536"),
-        ("ARGON2_T_COST", "60"),
-    ])
-    .await;
+    let app = slow_hash_app().await;
     let state = app.state.clone().unwrap();
     let mut c = Client::new(&app);
     // An account made without HTTP (its hash is slow): then a session.

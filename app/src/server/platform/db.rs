@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
-    DbErr, RuntimeErr, TransactionTrait,
+    DbErr, QueryResult, RuntimeErr, Statement, TransactionTrait, Value,
 };
 use secrecy::ExposeSecret;
 
@@ -111,6 +111,28 @@ async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     }
     Migrator::up(&txn, None).await?;
     txn.commit().await
+}
+
+/// A raw statement written once with PostgreSQL's `$1, $2, …` placeholders;
+/// SQLite gets `?1, ?2, …`, which it numbers the same way. Only for our own
+/// constant SQL, which has no other `$` in it.
+#[must_use]
+pub fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Sqlite => sql.replace('$', "?"),
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The ids an `… RETURNING id` statement answered.
+///
+/// # Errors
+/// A row that holds no id, as [`db_err`] maps it.
+pub fn returned_ids(rows: &[QueryResult]) -> Result<Vec<uuid::Uuid>, AuthError> {
+    rows.iter()
+        .map(|row| row.try_get_by_index::<uuid::Uuid>(0).map_err(db_err))
+        .collect()
 }
 
 /// How long a request waits for a connection, a new connection or SQLite's

@@ -14,7 +14,11 @@ use crate::{
     server::{
         authentication::authorized::Authorized,
         entity::session,
-        platform::{db::db_err, duration::to_chrono, state::AppState},
+        platform::{
+            db::{db_err, returned_ids},
+            duration::to_chrono,
+            state::AppState,
+        },
     },
 };
 
@@ -140,9 +144,7 @@ pub async fn end_sessions_in(
     update.returning_col(session::Column::Id);
     let backend = db.get_database_backend();
     let rows = db.query_all(backend.build(&update)).await.map_err(db_err)?;
-    rows.iter()
-        .map(|row| row.try_get_by_index::<Uuid>(0).map_err(db_err))
-        .collect()
+    returned_ids(&rows)
 }
 
 /// The user's sessions that have not been revoked or expired, newest first.

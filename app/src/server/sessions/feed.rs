@@ -26,7 +26,10 @@ use uuid::Uuid;
 
 use crate::{
     error::AuthError,
-    server::platform::{db::db_err, state::AppState},
+    server::platform::{
+        db::{db_err, statement},
+        state::AppState,
+    },
 };
 
 /// The channel the change triggers notify.
@@ -105,9 +108,9 @@ pub async fn catch_up(state: &AppState) -> Result<usize, AuthError> {
     loop {
         let rows = state
             .db
-            .query_all(Statement::from_sql_and_values(
+            .query_all(statement(
                 state.db.get_database_backend(),
-                page_sql(state.db.get_database_backend()),
+                PAGE_SQL,
                 vec![Value::from(feed.cursor())],
             ))
             .await
@@ -137,14 +140,9 @@ pub async fn catch_up(state: &AppState) -> Result<usize, AuthError> {
 
 const PAGE: usize = 1000;
 
-fn page_sql(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => {
-            "SELECT seq, kind, subject FROM auth_changes WHERE seq > $1 ORDER BY seq LIMIT 1000"
-        }
-        _ => "SELECT seq, kind, subject FROM auth_changes WHERE seq > ? ORDER BY seq LIMIT 1000",
-    }
-}
+/// One page of the feed past the cursor (`PAGE` rows).
+const PAGE_SQL: &str =
+    "SELECT seq, kind, subject FROM auth_changes WHERE seq > $1 ORDER BY seq LIMIT 1000";
 
 /// Follows the feed until the process ends: at once on every notification
 /// (PostgreSQL), and every `SYNC_INTERVAL` in any case.

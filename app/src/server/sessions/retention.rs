@@ -9,12 +9,16 @@
 //! bounded batch, so two instances purging at once only share the work.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;
 
 use crate::{
     error::AuthError,
-    server::platform::{db::db_err, duration::to_chrono, state::AppState},
+    server::platform::{
+        db::{db_err, returned_ids, statement},
+        duration::to_chrono,
+        state::AppState,
+    },
 };
 
 /// Rows deleted per statement, so no purge holds a lock for long.
@@ -73,15 +77,10 @@ async fn delete_batch(
     sql: &str,
     cutoffs: &[DateTime<Utc>],
 ) -> Result<u64, AuthError> {
-    let backend = db.get_database_backend();
-    let mut sql = sql.replace("{BATCH}", &BATCH.to_string());
-    if backend == DbBackend::Sqlite {
-        // SQLite numbers its parameters `?1`, not `$1`.
-        sql = sql.replace('$', "?");
-    }
+    let sql = sql.replace("{BATCH}", &BATCH.to_string());
     let values: Vec<Value> = cutoffs.iter().map(|t| Value::from(*t)).collect();
     let done = db
-        .execute(Statement::from_sql_and_values(backend, sql, values))
+        .execute(statement(db.get_database_backend(), &sql, values))
         .await
         .map_err(db_err)?;
     Ok(done.rows_affected())
@@ -108,21 +107,20 @@ pub async fn end_beyond_cap(
     let backend = db.get_database_backend();
     // SQLite needs a LIMIT before an OFFSET (-1: none); PostgreSQL takes an
     // OFFSET alone.
-    let (limit, p1, p2) = match backend {
-        DbBackend::Sqlite => ("LIMIT -1 ", "?1", "?2"),
-        _ => ("", "$1", "$2"),
+    let limit = if backend == DbBackend::Sqlite {
+        "LIMIT -1 "
+    } else {
+        ""
     };
     let sql = format!(
-        "UPDATE sessions SET revoked_at = {p1}, revoke_reason = 'session_limit' \
-         WHERE id IN (SELECT id FROM sessions WHERE user_id = {p2} AND revoked_at IS NULL \
+        "UPDATE sessions SET revoked_at = $1, revoke_reason = 'session_limit' \
+         WHERE id IN (SELECT id FROM sessions WHERE user_id = $2 AND revoked_at IS NULL \
          ORDER BY last_used_at DESC {limit}OFFSET {MAX_LIVE_SESSIONS}) RETURNING id"
     );
     let values = vec![Value::from(now), Value::from(user_id)];
     let rows = db
-        .query_all(Statement::from_sql_and_values(backend, sql, values))
+        .query_all(statement(backend, &sql, values))
         .await
         .map_err(db_err)?;
-    rows.iter()
-        .map(|row| row.try_get_by_index::<Uuid>(0).map_err(db_err))
-        .collect()
+    returned_ids(&rows)
 }

@@ -16,7 +16,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{authenticate, csrf, guard, response::ApiError, resume};
+use super::{
+    authenticate, csrf, guard,
+    response::{panic_response, ApiError},
+    resume,
+};
 use crate::{
     error::AuthError,
     server::platform::{db::OUTAGE_RETRY_AFTER, state::AppState},
@@ -71,15 +75,7 @@ async fn finish_in_time(
     .await
     {
         Ok(Ok(response)) => response,
-        Ok(Err(panic)) => {
-            let detail = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(no message)");
-            tracing::error!(panic = detail, "a request handler panicked");
-            ApiError(AuthError::Internal).into_response()
-        }
+        Ok(Err(panic)) => panic_response(panic.as_ref()),
         Err(_) => {
             tracing::warn!(?timeout, "request timed out");
             ApiError(AuthError::Unavailable {

@@ -66,3 +66,16 @@ fn add_retry_after(response: &mut Response, err: &AuthError) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
 }
+
+/// What a panic in a handler becomes: the same 500 envelope as any internal
+/// error. The panic's message goes to the log, never into the response.
+#[must_use]
+pub fn panic_response(panic: &(dyn std::any::Any + Send)) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = detail, "a request handler panicked");
+    ApiError(AuthError::Internal).into_response()
+}
